@@ -1,0 +1,100 @@
+// Rules that span keys, and the shape of every key error message.
+#include <algorithm>
+#include <initializer_list>
+
+#include "config/loader.hpp"
+
+namespace sealcast::config_detail {
+namespace {
+
+// The origin of the first key in `keys` that has one; a default everywhere has none.
+origin blame(const origin_map& origins, std::initializer_list<std::string_view> keys) {
+  for (auto key : keys) {
+    if (auto it = origins.find(key); it != origins.end()) return it->second;
+  }
+  return {};
+}
+
+status rule_error(const origin_map& origins, std::initializer_list<std::string_view> blamed,
+                  std::string_view key, std::string_view problem) {
+  return error{errc::config_error, key_error(blame(origins, blamed), key, problem)};
+}
+
+status check_tls_pair(const origin_map& origins, std::string_view section, const std::string& cert,
+                      const std::string& key) {
+  if (cert.empty() == key.empty()) return {};
+  std::string cert_name = std::string{section} + ".tls_cert";
+  std::string key_name = std::string{section} + ".tls_key";
+  const auto& set = cert.empty() ? key_name : cert_name;
+  const auto& unset = cert.empty() ? cert_name : key_name;
+  return rule_error(origins, {set}, set,
+                    "is set but '" + unset + "' is empty: set both for TLS, or neither");
+}
+
+}  // namespace
+
+std::string key_error(const origin& where, std::string_view key, std::string_view problem) {
+  if (where.from_set) {
+    std::string out = "--set " + where.set_key + ": ";
+    if (where.set_key != key) out += "key '" + std::string{key} + "' ";
+    return out + std::string{problem};
+  }
+  std::string out;
+  if (!where.source.empty()) {
+    out = where.source;
+    if (where.line != 0) out += ":" + std::to_string(where.line);
+    out += ": ";
+  }
+  return out + "key '" + std::string{key} + "' " + std::string{problem};
+}
+
+std::string did_you_mean(std::string_view word, std::span<const std::string_view> candidates) {
+  auto best = closest_match(word, candidates);
+  return best.empty() ? std::string{} : " (did you mean '" + std::string{best} + "'?)";
+}
+
+status check_rules(const config& cfg, const origin_map& origins) {
+  const auto& enc = cfg.encryption;
+  if (std::find(enc.allowed_algorithms.begin(), enc.allowed_algorithms.end(),
+                enc.default_algorithm) == enc.allowed_algorithms.end()) {
+    if (origins.contains("encryption.default_algorithm") ||
+        !origins.contains("encryption.allowed_algorithms")) {
+      return rule_error(
+          origins, {"encryption.default_algorithm"}, "encryption.default_algorithm",
+          "must be one of encryption.allowed_algorithms, got '" + enc.default_algorithm + "'");
+    }
+    return rule_error(origins, {"encryption.allowed_algorithms"}, "encryption.allowed_algorithms",
+                      "must include encryption.default_algorithm '" + enc.default_algorithm + "'");
+  }
+  if (auto st = check_tls_pair(origins, "gateway", cfg.gateway.tls_cert, cfg.gateway.tls_key);
+      !st) {
+    return st;
+  }
+  if (auto st = check_tls_pair(origins, "admin", cfg.admin.tls_cert, cfg.admin.tls_key); !st) {
+    return st;
+  }
+  if (cfg.admin.token.empty()) {
+    auto ep = parse_endpoint(cfg.admin.listen);
+    if (ep.ok() && !is_loopback(ep->host)) {
+      return rule_error(
+          origins, {"admin.token", "admin.listen"}, "admin.token",
+          "must be set when admin.listen ('" + cfg.admin.listen + "') is not a loopback address");
+    }
+  }
+  return {};
+}
+
+}  // namespace sealcast::config_detail
+
+namespace sealcast {
+
+status validate(const config& cfg) {
+  for (const auto& key : config_schema()) {
+    if (auto problem = check_value(key, key.get(cfg)); !problem.empty()) {
+      return error{errc::config_error, config_detail::key_error({}, key.full_name(), problem)};
+    }
+  }
+  return config_detail::check_rules(cfg, {});
+}
+
+}  // namespace sealcast
