@@ -1,0 +1,343 @@
+#include "persistence/codec.hpp"
+
+#include <cstring>
+#include <string>
+#include <string_view>
+
+namespace sealcast::persistence::codec {
+
+namespace {
+
+// Appends fields in order after the format byte.
+class writer {
+ public:
+  writer() { out_.push_back(format_v1); }
+
+  writer& u8(std::uint8_t v) {
+    out_.push_back(v);
+    return *this;
+  }
+  writer& flag(bool v) { return u8(v ? 1 : 0); }
+  writer& u32(std::uint32_t v) {
+    put_u32be(out_, v);
+    return *this;
+  }
+  writer& u64(std::uint64_t v) {
+    put_u64be(out_, v);
+    return *this;
+  }
+  writer& id(const id16& v) {
+    append(out_, v.view());
+    return *this;
+  }
+  template <std::size_t N>
+  writer& fixed(const std::array<std::uint8_t, N>& v) {
+    out_.insert(out_.end(), v.begin(), v.end());
+    return *this;
+  }
+  writer& blob(byte_view v) {
+    put_u32be(out_, static_cast<std::uint32_t>(v.size()));
+    append(out_, v);
+    return *this;
+  }
+  writer& str(std::string_view v) { return blob(as_bytes(v)); }
+  writer& opt_id(const std::optional<id16>& v) {
+    flag(v.has_value());
+    return v ? id(*v) : *this;
+  }
+  template <class E>
+  writer& enumeration(E v) {
+    return u8(static_cast<std::uint8_t>(v));
+  }
+
+  bytes take() { return std::move(out_); }
+
+ private:
+  bytes out_;
+};
+
+// Reads fields in order. The first failure sticks: later reads return zeros and finish()
+// reports the first problem, so decoders read straight through without checking each step.
+class reader {
+ public:
+  reader(byte_view in, std::string_view what) : in_(in), what_(what) {
+    std::uint8_t format = 0;
+    u8(format);
+    if (!failed_ && format != format_v1) fail("unknown format byte " + std::to_string(format));
+  }
+
+  void u8(std::uint8_t& v) { v = take(1) ? in_[pos_ - 1] : 0; }
+  void flag(bool& v) {
+    std::uint8_t b = 0;
+    u8(b);
+    if (b > 1) fail("flag is neither 0 nor 1");
+    v = b == 1;
+  }
+  void u32(std::uint32_t& v) { v = take(4) ? get_u32be(in_.data() + pos_ - 4) : 0; }
+  void u64(std::uint64_t& v) { v = take(8) ? get_u64be(in_.data() + pos_ - 8) : 0; }
+  void id(id16& v) { copy_to(v.b.data(), v.b.size()); }
+  template <std::size_t N>
+  void fixed(std::array<std::uint8_t, N>& v) {
+    copy_to(v.data(), N);
+  }
+  void blob(bytes& v) {
+    std::uint32_t n = 0;
+    u32(n);
+    // Checked against what is left before allocating: a garbage length never allocates.
+    if (take(n)) {
+      v.assign(in_.begin() + static_cast<std::ptrdiff_t>(pos_ - n), in_.begin() + static_cast<std::ptrdiff_t>(pos_));
+    } else {
+      v.clear();
+    }
+  }
+  void str(std::string& v) {
+    std::uint32_t n = 0;
+    u32(n);
+    if (take(n)) {
+      v.assign(reinterpret_cast<const char*>(in_.data()) + (pos_ - n), n);
+    } else {
+      v.clear();
+    }
+  }
+  void opt_id(std::optional<id16>& v) {
+    bool present = false;
+    flag(present);
+    if (!present) {
+      v.reset();
+      return;
+    }
+    id16 x;
+    id(x);
+    v = x;
+  }
+  // Persisted enums are 1..max; anything else is garbage, not a future value we could guess.
+  template <class E>
+  void enumeration(E& v, std::uint8_t max) {
+    std::uint8_t b = 0;
+    u8(b);
+    if (b < 1 || b > max) fail("enum value " + std::to_string(b) + " out of range");
+    v = static_cast<E>(b);
+  }
+  [[nodiscard]] std::size_t remaining() const noexcept { return failed_ ? 0 : in_.size() - pos_; }
+
+  [[nodiscard]] status finish() {
+    if (!failed_ && pos_ != in_.size()) fail(std::to_string(in_.size() - pos_) + " trailing bytes");
+    if (failed_) return error{errc::bad_format, std::string(what_) + " value: " + problem_};
+    return {};
+  }
+
+  void fail(std::string problem) {
+    if (failed_) return;
+    failed_ = true;
+    problem_ = std::move(problem);
+  }
+
+ private:
+  bool take(std::size_t n) {
+    if (failed_) return false;
+    if (in_.size() - pos_ < n) {
+      fail("truncated");
+      return false;
+    }
+    pos_ += n;
+    return true;
+  }
+  void copy_to(std::uint8_t* dst, std::size_t n) {
+    if (take(n)) {
+      std::memcpy(dst, in_.data() + pos_ - n, n);
+    } else {
+      std::memset(dst, 0, n);
+    }
+  }
+
+  byte_view in_;
+  std::string_view what_;
+  std::size_t pos_ = 0;
+  bool failed_ = false;
+  std::string problem_;
+};
+
+constexpr std::uint8_t max_role = 3;
+constexpr std::uint8_t max_policy = 2;
+constexpr std::uint8_t max_custody = 2;
+constexpr std::uint8_t max_kind = 2;
+// user(16) + kx_pk(32) + role(1): used to bound a member count before reserving.
+constexpr std::size_t manifest_member_size = 49;
+
+}  // namespace
+
+bytes encode(const user_record& r) {
+  return writer{}.fixed(r.sign_pk).fixed(r.kx_pk).fixed(r.kx_sig).str(r.name).u64(r.first_seen_ms)
+      .u64(r.last_seen_ms).take();
+}
+
+status decode(byte_view value, user_record& out) {
+  reader in(value, "user");
+  in.fixed(out.sign_pk);
+  in.fixed(out.kx_pk);
+  in.fixed(out.kx_sig);
+  in.str(out.name);
+  in.u64(out.first_seen_ms);
+  in.u64(out.last_seen_ms);
+  return in.finish();
+}
+
+bytes encode(const group_record& r) {
+  return writer{}.str(r.name).enumeration(r.policy).enumeration(r.custody).u32(r.max_members)
+      .id(r.owner).u64(r.epoch).u64(r.next_seq).u64(r.created_ms).u64(r.epoch_created_ms)
+      .u64(r.epoch_message_count).u64(r.pending_epoch).str(r.rekey_reason).flag(r.rekey_after_removal)
+      .u64(r.rekey_requested_ms).take();
+}
+
+status decode(byte_view value, group_record& out) {
+  reader in(value, "group");
+  in.str(out.name);
+  in.enumeration(out.policy, max_policy);
+  in.enumeration(out.custody, max_custody);
+  in.u32(out.max_members);
+  in.id(out.owner);
+  in.u64(out.epoch);
+  in.u64(out.next_seq);
+  in.u64(out.created_ms);
+  in.u64(out.epoch_created_ms);
+  in.u64(out.epoch_message_count);
+  in.u64(out.pending_epoch);
+  in.str(out.rekey_reason);
+  in.flag(out.rekey_after_removal);
+  in.u64(out.rekey_requested_ms);
+  return in.finish();
+}
+
+bytes encode(const member_record& r) {
+  return writer{}.enumeration(r.role).u64(r.joined_ms).u64(r.acked_seq).u64(r.joined_seq).take();
+}
+
+status decode(byte_view value, member_record& out) {
+  reader in(value, "member");
+  in.enumeration(out.role, max_role);
+  in.u64(out.joined_ms);
+  in.u64(out.acked_seq);
+  in.u64(out.joined_seq);
+  return in.finish();
+}
+
+bytes encode(const epoch_record& r) {
+  writer w;
+  w.id(r.key_id).u8(r.alg).fixed(r.prev_hash).fixed(r.manifest_hash);
+  w.u32(static_cast<std::uint32_t>(r.members.size()));
+  for (const auto& m : r.members) w.id(m.user).fixed(m.kx_pk).enumeration(m.role);
+  w.id(r.issuer).fixed(r.signature).u64(r.created_ms).u64(r.expires_ms).u64(r.message_count)
+      .flag(r.removal);
+  return w.take();
+}
+
+status decode(byte_view value, epoch_record& out) {
+  reader in(value, "epoch");
+  in.id(out.key_id);
+  in.u8(out.alg);
+  in.fixed(out.prev_hash);
+  in.fixed(out.manifest_hash);
+  std::uint32_t n = 0;
+  in.u32(n);
+  out.members.clear();
+  if (n > in.remaining() / manifest_member_size) {
+    in.fail("member count " + std::to_string(n) + " exceeds the value");
+  } else {
+    out.members.resize(n);
+    for (auto& m : out.members) {
+      in.id(m.user);
+      in.fixed(m.kx_pk);
+      in.enumeration(m.role, max_role);
+    }
+  }
+  in.id(out.issuer);
+  in.fixed(out.signature);
+  in.u64(out.created_ms);
+  in.u64(out.expires_ms);
+  in.u64(out.message_count);
+  in.flag(out.removal);
+  return in.finish();
+}
+
+bytes encode(const message_record& r) {
+  return writer{}.id(r.id).id(r.sender).u64(r.epoch).u8(r.alg).blob(r.nonce).blob(r.ct).fixed(r.sig)
+      .u64(r.ts_ms).u32(r.recipient_count).u32(r.delivery_attempts).take();
+}
+
+status decode(byte_view value, message_record& out) {
+  reader in(value, "message");
+  in.id(out.id);
+  in.id(out.sender);
+  in.u64(out.epoch);
+  in.u8(out.alg);
+  in.blob(out.nonce);
+  in.blob(out.ct);
+  in.fixed(out.sig);
+  in.u64(out.ts_ms);
+  in.u32(out.recipient_count);
+  in.u32(out.delivery_attempts);
+  return in.finish();
+}
+
+bytes encode(const message_locator& r) { return writer{}.enumeration(r.kind).id(r.owner).u64(r.seq).take(); }
+
+status decode(byte_view value, message_locator& out) {
+  reader in(value, "message_id");
+  in.enumeration(out.kind, max_kind);
+  in.id(out.owner);
+  in.u64(out.seq);
+  return in.finish();
+}
+
+bytes encode(const direct_record& r) {
+  return writer{}.id(r.id).id(r.sender).blob(r.sealed).fixed(r.sig).u64(r.ts_ms).u32(r.attempts).take();
+}
+
+status decode(byte_view value, direct_record& out) {
+  reader in(value, "direct");
+  in.id(out.id);
+  in.id(out.sender);
+  in.blob(out.sealed);
+  in.fixed(out.sig);
+  in.u64(out.ts_ms);
+  in.u32(out.attempts);
+  return in.finish();
+}
+
+bytes encode(const event_record& r) {
+  return writer{}.str(r.type).u64(r.ts_ms).opt_id(r.group).opt_id(r.user).opt_id(r.message).str(r.data)
+      .take();
+}
+
+status decode(byte_view value, event_record& out) {
+  reader in(value, "event");
+  in.str(out.type);
+  in.u64(out.ts_ms);
+  in.opt_id(out.group);
+  in.opt_id(out.user);
+  in.opt_id(out.message);
+  in.str(out.data);
+  return in.finish();
+}
+
+bytes encode_user_group(member_role role) { return writer{}.enumeration(role).take(); }
+
+result<member_role> decode_user_group(byte_view value) {
+  reader in(value, "user_group");
+  member_role role = member_role::member;
+  in.enumeration(role, max_role);
+  if (auto s = in.finish(); !s) return s.err();
+  return role;
+}
+
+bytes encode_wrapped_key(const wrapped_key& blob) { return writer{}.fixed(blob).take(); }
+
+result<wrapped_key> decode_wrapped_key(byte_view value) {
+  reader in(value, "wrapped_key");
+  wrapped_key blob{};
+  in.fixed(blob);
+  if (auto s = in.finish(); !s) return s.err();
+  return blob;
+}
+
+}  // namespace sealcast::persistence::codec

@@ -1,0 +1,179 @@
+#pragma once
+
+#include <array>
+#include <cstdint>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "common/bytes.hpp"
+
+namespace sealcast::persistence {
+
+/// A 32-byte public key (Ed25519 or X25519).
+using key32 = std::array<std::uint8_t, 32>;
+/// A 32-byte SHA-256 output.
+using hash32 = std::array<std::uint8_t, 32>;
+/// A 64-byte Ed25519 signature.
+using sig64 = std::array<std::uint8_t, 64>;
+/// An HPKE-wrapped group key: enc(32) || ciphertext(48) (PROTOCOL.md section 6).
+using wrapped_key = std::array<std::uint8_t, 80>;
+
+// Persisted enums: the values are on disk (and match PROTOCOL.md where it defines them), so they
+// are explicit and never change.
+
+/// A member's role; the values are the manifest's role byte.
+enum class member_role : std::uint8_t { owner = 1, admin = 2, member = 3 };
+/// Who may join a group.
+enum class group_policy : std::uint8_t { invite = 1, open = 2 };
+/// Who holds a group's keys.
+enum class key_custody : std::uint8_t { broker = 1, client = 2 };
+/// What a message id points at.
+enum class message_kind : std::uint8_t { group = 1, direct = 2 };
+
+/// A known user (users family, keyed by id).
+struct user_record {
+  id16 id;
+  key32 sign_pk{};
+  key32 kx_pk{};
+  sig64 kx_sig{};
+  std::string name;
+  std::uint64_t first_seen_ms = 0;
+  std::uint64_t last_seen_ms = 0;
+
+  friend bool operator==(const user_record&, const user_record&) = default;
+};
+
+/// A group and the state its actor restarts from (groups family, keyed by id).
+struct group_record {
+  id16 id;
+  std::string name;
+  group_policy policy = group_policy::invite;
+  key_custody custody = key_custody::broker;
+  std::uint32_t max_members = 0;
+  id16 owner;
+  std::uint64_t epoch = 0;     ///< current epoch (0 in client custody before the first rekey)
+  std::uint64_t next_seq = 1;  ///< the seq the next publish gets
+  std::uint64_t created_ms = 0;
+  std::uint64_t epoch_created_ms = 0;
+  std::uint64_t epoch_message_count = 0;
+  std::uint64_t pending_epoch = 0;  ///< epoch of an outstanding rekey; 0 when none
+  std::string rekey_reason;
+  bool rekey_after_removal = false;  ///< the pending rekey blocks publishing (removal or leave)
+  std::uint64_t rekey_requested_ms = 0;  ///< so a restarted broker knows the deadline
+
+  friend bool operator==(const group_record&, const group_record&) = default;
+};
+
+/// One member of a group (members family, keyed by group then user).
+struct member_record {
+  id16 group;
+  id16 user;
+  member_role role = member_role::member;
+  std::uint64_t joined_ms = 0;
+  std::uint64_t acked_seq = 0;   ///< cumulative ack: everything up to here is delivered
+  std::uint64_t joined_seq = 0;  ///< first seq the member is a recipient of
+
+  friend bool operator==(const member_record&, const member_record&) = default;
+};
+
+/// One of a user's groups (user_groups index, keyed by user then group).
+struct user_group_entry {
+  id16 group;
+  member_role role = member_role::member;
+
+  friend bool operator==(const user_group_entry&, const user_group_entry&) = default;
+};
+
+/// One member line of an epoch manifest.
+struct manifest_member {
+  id16 user;
+  key32 kx_pk{};
+  member_role role = member_role::member;
+
+  friend bool operator==(const manifest_member&, const manifest_member&) = default;
+};
+
+/// One epoch of a group, with what is needed to rebuild its manifest (epochs family).
+struct epoch_record {
+  id16 group;
+  std::uint64_t epoch = 0;
+  id16 key_id;
+  std::uint8_t alg = 0;  ///< alg_id of PROTOCOL.md section 6
+  hash32 prev_hash{};
+  hash32 manifest_hash{};
+  std::vector<manifest_member> members;
+  id16 issuer;
+  sig64 signature{};
+  std::uint64_t created_ms = 0;
+  std::uint64_t expires_ms = 0;
+  std::uint64_t message_count = 0;
+  bool removal = false;  ///< started by a removal or leave: no grace for the previous epoch
+
+  friend bool operator==(const epoch_record&, const epoch_record&) = default;
+};
+
+/// One wrapped key with where it belongs (wrapped_keys family).
+struct wrapped_key_entry {
+  std::uint64_t epoch = 0;
+  id16 user;
+  wrapped_key blob{};
+
+  friend bool operator==(const wrapped_key_entry&, const wrapped_key_entry&) = default;
+};
+
+/// A stored group message (messages family, keyed by group then seq).
+struct message_record {
+  id16 group;
+  std::uint64_t seq = 0;
+  id16 id;
+  id16 sender;
+  std::uint64_t epoch = 0;
+  std::uint8_t alg = 0;
+  bytes nonce;
+  bytes ct;
+  sig64 sig{};
+  std::uint64_t ts_ms = 0;
+  std::uint32_t recipient_count = 0;
+  std::uint32_t delivery_attempts = 0;
+
+  friend bool operator==(const message_record&, const message_record&) = default;
+};
+
+/// Where a message id points (message_ids family): a group's seq or a user's direct seq.
+struct message_locator {
+  message_kind kind = message_kind::group;
+  id16 owner;  ///< the group id, or the recipient's user id for a direct
+  std::uint64_t seq = 0;
+
+  friend bool operator==(const message_locator&, const message_locator&) = default;
+};
+
+/// A stored direct message (directs family, keyed by recipient then seq).
+struct direct_record {
+  id16 recipient;
+  std::uint64_t seq = 0;
+  id16 id;
+  id16 sender;
+  bytes sealed;
+  sig64 sig{};
+  std::uint64_t ts_ms = 0;
+  std::uint32_t attempts = 0;
+
+  friend bool operator==(const direct_record&, const direct_record&) = default;
+};
+
+/// A persisted event (events family, keyed by event seq).
+struct event_record {
+  std::uint64_t seq = 0;
+  std::string type;
+  std::uint64_t ts_ms = 0;
+  std::optional<id16> group;
+  std::optional<id16> user;
+  std::optional<id16> message;
+  std::string data;  ///< a JSON object as text
+
+  friend bool operator==(const event_record&, const event_record&) = default;
+};
+
+}  // namespace sealcast::persistence
