@@ -8,15 +8,12 @@
 #include "common/error.hpp"
 #include "crypto/secret.hpp"
 
+#include "common/types.hpp"
+
 namespace sealcast::crypto {
 
-/// Message AEAD algorithms. The values are alg_id on the wire (manifests, message signatures)
-/// and persisted: never renumber.
-enum class aead_alg : std::uint8_t {
-  aes_256_gcm = 1,
-  chacha20_poly1305 = 2,
-  xchacha20_poly1305 = 3,
-};
+/// Message AEAD algorithms (common/types.hpp): alg_id on the wire and on disk.
+using sealcast::aead_alg;
 
 /// Key size of every message AEAD.
 inline constexpr std::size_t aead_key_size = 32;

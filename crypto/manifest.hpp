@@ -11,17 +11,15 @@
 #include "crypto/hash.hpp"
 #include "crypto/sign.hpp"
 
+#include "common/types.hpp"
+
 namespace sealcast::crypto {
 
 /// Domain label that starts every manifest.
 inline constexpr std::string_view manifest_label = "sealcast/v1/manifest";
 
-/// A member's role. The values are in signed manifests and persisted: never renumber.
-enum class member_role : std::uint8_t {
-  owner = 1,
-  admin = 2,
-  member = 3,
-};
+/// A member's role (common/types.hpp): the manifest's role byte.
+using sealcast::member_role;
 
 /// The wire name: "owner", "admin" or "member".
 [[nodiscard]] std::string_view to_string(member_role role) noexcept;

@@ -7,27 +7,28 @@
 #include <vector>
 
 #include "common/bytes.hpp"
+#include "common/types.hpp"
 
 namespace sealcast::persistence {
 
 /// A 32-byte public key (Ed25519 or X25519).
-using key32 = std::array<std::uint8_t, 32>;
+using sealcast::key32;
 /// A 32-byte SHA-256 output.
-using hash32 = std::array<std::uint8_t, 32>;
+using sealcast::hash32;
 /// A 64-byte Ed25519 signature.
-using sig64 = std::array<std::uint8_t, 64>;
+using sealcast::sig64;
 /// An HPKE-wrapped group key: enc(32) || ciphertext(48) (PROTOCOL.md section 6).
-using wrapped_key = std::array<std::uint8_t, 80>;
+using sealcast::wrapped_key;
 
 // Persisted enums: the values are on disk (and match PROTOCOL.md where it defines them), so they
 // are explicit and never change.
 
 /// A member's role; the values are the manifest's role byte.
-enum class member_role : std::uint8_t { owner = 1, admin = 2, member = 3 };
+using sealcast::member_role;
 /// Who may join a group.
-enum class group_policy : std::uint8_t { invite = 1, open = 2 };
+using sealcast::group_policy;
 /// Who holds a group's keys.
-enum class key_custody : std::uint8_t { broker = 1, client = 2 };
+using sealcast::key_custody;
 /// What a message id points at.
 enum class message_kind : std::uint8_t { group = 1, direct = 2 };
 

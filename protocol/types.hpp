@@ -11,6 +11,7 @@
 
 #include "common/bytes.hpp"
 #include "common/error.hpp"
+#include "common/types.hpp"
 
 // Value types shared by every Sealcast wire frame (PROTOCOL.md sections 1 to 8). Enum values that
 // PROTOCOL.md numbers (alg_id, manifest role byte) carry those numbers; the others match
@@ -18,14 +19,15 @@
 
 namespace sealcast::protocol {
 
-/// A 32-byte public key (Ed25519 or X25519) or a 32-byte challenge nonce.
-using key32 = std::array<std::uint8_t, 32>;
-/// A 32-byte SHA-256 output (manifest prev_hash).
-using hash32 = std::array<std::uint8_t, 32>;
-/// A 64-byte Ed25519 signature.
-using sig64 = std::array<std::uint8_t, 64>;
-/// An HPKE-wrapped group key: enc(32) || ciphertext(48) (PROTOCOL.md section 6).
-using wrapped_key = std::array<std::uint8_t, 80>;
+// The shared value types (common/types.hpp).
+using sealcast::aead_alg;
+using sealcast::group_policy;
+using sealcast::hash32;
+using sealcast::key32;
+using sealcast::key_custody;
+using sealcast::member_role;
+using sealcast::sig64;
+using sealcast::wrapped_key;
 
 /// The protocol version carried by `challenge`.
 inline constexpr std::uint64_t protocol_version = 1;
@@ -34,14 +36,6 @@ inline constexpr std::size_t min_ct_size = 16;
 /// Smallest HPKE `sealed` blob of a direct message: enc(32) || tag(16).
 inline constexpr std::size_t min_sealed_size = 48;
 
-/// A message AEAD; the values are PROTOCOL.md's alg_id byte.
-enum class aead_alg : std::uint8_t { aes_256_gcm = 1, chacha20_poly1305 = 2, xchacha20_poly1305 = 3 };
-/// A member's role; the values are the manifest's role byte.
-enum class member_role : std::uint8_t { owner = 1, admin = 2, member = 3 };
-/// Who may join a group.
-enum class group_policy : std::uint8_t { invite = 1, open = 2 };
-/// Who holds a group's keys.
-enum class key_custody : std::uint8_t { broker = 1, client = 2 };
 /// What happened to a member in a `member` push.
 enum class member_action : std::uint8_t { joined = 1, left = 2, removed = 3 };
 
