@@ -1,0 +1,67 @@
+#pragma once
+
+// Listener plumbing shared by the gateway and the admin HTTP server.
+
+#include <cstdint>
+#include <functional>
+#include <memory>
+#include <optional>
+#include <string>
+#include <string_view>
+#include <thread>
+#include <vector>
+
+#include <boost/asio/executor_work_guard.hpp>
+#include <boost/asio/io_context.hpp>
+#include <boost/asio/ip/tcp.hpp>
+#include <boost/asio/ssl/context.hpp>
+
+#include "broker/endpoint.hpp"
+#include "common/error.hpp"
+
+namespace sealcast::broker::detail {
+
+namespace asio = boost::asio;
+using tcp = asio::ip::tcp;
+
+/// Parses "host:port" or "[v6]:port"; "localhost" and numeric hosts only (no DNS at bind time).
+[[nodiscard]] result<tcp::endpoint> parse_listen(std::string_view listen);
+
+/// A server TLS context from PEM files (TLS 1.2+, idle buffers released); config_error otherwise.
+[[nodiscard]] result<std::shared_ptr<asio::ssl::context>> make_server_tls(const std::string& cert_file,
+                                                                          const std::string& key_file);
+
+/// A listening socket and the threads that run its io_context: the part both servers share.
+class listener {
+ public:
+  /// Receives each accepted socket, already bound to a strand of its own.
+  using accept_fn = std::function<void(tcp::socket)>;
+
+  /// `component` names the server in log lines ("gateway", "admin").
+  listener(asio::io_context& ioc, std::string component) : ioc_(ioc), component_(std::move(component)) {}
+  ~listener() { join(); }
+  listener(const listener&) = delete;
+  listener& operator=(const listener&) = delete;
+
+  /// Binds (SO_REUSEADDR) and listens on `at`, starts accepting and runs `threads` io threads.
+  [[nodiscard]] result<endpoint> start(const tcp::endpoint& at, unsigned threads, accept_fn on_accept);
+  /// Stops accepting; the io threads keep running.
+  void close_acceptor();
+  /// Lets the io threads run out of work (at most 2 s, then stops the io_context) and joins them.
+  void join();
+
+ private:
+  asio::io_context& ioc_;
+  std::string component_;
+  std::shared_ptr<tcp::acceptor> acceptor_;
+  std::optional<asio::executor_work_guard<asio::io_context::executor_type>> work_;
+  std::vector<std::thread> threads_;
+};
+
+/// True when the comma-separated header list (Sec-WebSocket-Protocol) has `wanted`, exactly.
+[[nodiscard]] bool list_offers(std::string_view list, std::string_view wanted);
+
+/// "ip:port" of a connected socket's peer, or "?" when unknown.
+[[nodiscard]] std::string remote_string(const tcp::socket& socket);
+
+}  // namespace sealcast::broker::detail

@@ -1,0 +1,239 @@
+// The admin HTTP server against real sockets on 127.0.0.1.
+
+#include "broker/http_server.hpp"
+
+#include <catch2/catch_test_macros.hpp>
+
+#include <chrono>
+#include <condition_variable>
+#include <mutex>
+#include <thread>
+
+#include "tests/broker/test_tls.hpp"
+#include "tests/support/ws_client.hpp"
+
+using namespace sealcast::broker;
+using namespace std::chrono_literals;
+using sealcast::test::http_get;
+using sealcast::test::http_call;
+
+namespace {
+
+http_server_options test_options() {
+  http_server_options o;
+  o.listen = "127.0.0.1:0";
+  return o;
+}
+
+/// Registers the routes the tests use. The handlers answer synchronously unless noted.
+void add_routes(http_server& s) {
+  s.route("GET", "/healthz", [](const http_request&, responder r) { r.respond(200, "text/plain", "ok\n"); }, false);
+  s.route("GET", "/admin/groups/{id}", [](const http_request& req, responder r) {
+    r.respond(200, "application/json", R"({"group":")" + std::string(req.param("id")) + R"("})",
+              {{"X-Route", "group"}});
+  });
+  s.route("POST", "/admin/groups/{id}/rotate", [](const http_request& req, responder r) {
+    r.respond(202, "text/plain", "rotating " + std::string(req.param("id")) + " body=" + req.body);
+  });
+  s.route("GET", "/admin/events", [](const http_request& req, responder r) {
+    std::string out;
+    for (const auto& [k, v] : req.query) out += k + "=" + v + ";";
+    r.respond(200, "text/plain", out + "path=" + req.path);
+  });
+  s.route("GET", "/admin/later", [](const http_request&, responder r) {
+    std::thread([r] {  // an actor answering later, on another thread
+      std::this_thread::sleep_for(50ms);
+      r.respond(200, "text/plain", "answered later");
+    }).detach();
+  });
+  s.route("GET", "/admin/dropped", [](const http_request&, responder) {});
+  s.route("GET", "/admin/never", [](const http_request&, responder r) {
+    static std::vector<responder> kept;  // kept forever: the server must time out
+    kept.push_back(std::move(r));
+  });
+}
+
+struct running_server {
+  explicit running_server(http_server_options o = test_options()) : server(std::move(o)) {
+    add_routes(server);
+    auto ep = server.start();
+    REQUIRE(ep.ok());
+    port = ep->port;
+  }
+  http_server server;
+  std::uint16_t port = 0;
+};
+
+}  // namespace
+
+TEST_CASE("http server routes by method and path with parameters", "[http]") {
+  running_server s;
+  auto health = http_get("127.0.0.1", s.port, "/healthz");
+  CHECK(health.status == 200);
+  CHECK(health.body == "ok\n");
+  auto group = http_get("127.0.0.1", s.port, "/admin/groups/abc123");
+  CHECK(group.status == 200);
+  CHECK(group.body == R"({"group":"abc123"})");
+  CHECK(group.header("content-type") == "application/json");
+  CHECK(group.header("x-route") == "group");
+  auto rotate = http_call("127.0.0.1", s.port, "POST", "/admin/groups/g1/rotate", {}, "now");
+  CHECK(rotate.status == 202);
+  CHECK(rotate.body == "rotating g1 body=now");
+}
+
+TEST_CASE("http server decodes query parameters", "[http]") {
+  running_server s;
+  auto r = http_get("127.0.0.1", s.port, "/admin/events?type=member_joined&group=a%20b&limit=5");
+  CHECK(r.status == 200);
+  CHECK(r.body == "type=member_joined;group=a b;limit=5;path=/admin/events");
+}
+
+TEST_CASE("http server answers 404 for unknown paths and 405 with Allow for wrong methods", "[http]") {
+  running_server s;
+  CHECK(http_get("127.0.0.1", s.port, "/nope").status == 404);
+  CHECK(http_get("127.0.0.1", s.port, "/admin/groups").status == 404);
+  auto wrong = http_call("127.0.0.1", s.port, "DELETE", "/admin/groups/g1");
+  CHECK(wrong.status == 405);
+  CHECK(wrong.header("allow") == "GET");
+  auto post_only = http_get("127.0.0.1", s.port, "/admin/groups/g1/rotate");
+  CHECK(post_only.status == 405);
+  CHECK(post_only.header("allow") == "POST");
+}
+
+TEST_CASE("http server lets handlers respond later from another thread", "[http]") {
+  running_server s;
+  auto r = http_get("127.0.0.1", s.port, "/admin/later");
+  CHECK(r.status == 200);
+  CHECK(r.body == "answered later");
+}
+
+TEST_CASE("http server answers 500 when a handler drops the responder and 504 when it never answers", "[http]") {
+  auto o = test_options();
+  o.handler_timeout_ms = 200;
+  running_server s(o);
+  CHECK(http_get("127.0.0.1", s.port, "/admin/dropped").status == 500);
+  CHECK(http_get("127.0.0.1", s.port, "/admin/never").status == 504);
+}
+
+TEST_CASE("http server keeps connections alive across requests", "[http]") {
+  running_server s;
+  auto all = sealcast::test::http_keep_alive("127.0.0.1", s.port, {"/healthz", "/admin/later", "/nope", "/healthz"});
+  REQUIRE(all.size() == 4);
+  CHECK(all[0].status == 200);
+  CHECK(all[1].body == "answered later");
+  CHECK(all[2].status == 404);
+  CHECK(all[3].status == 200);
+}
+
+TEST_CASE("http server requires the bearer token when one is set", "[http]") {
+  auto o = test_options();
+  o.admin_token = "s3cret";
+  running_server s(o);
+  auto none = http_get("127.0.0.1", s.port, "/admin/groups/g1");
+  CHECK(none.status == 401);
+  CHECK(none.header("www-authenticate") == "Bearer");
+  CHECK(http_get("127.0.0.1", s.port, "/admin/groups/g1", {{"Authorization", "Bearer wrong"}}).status == 401);
+  CHECK(http_get("127.0.0.1", s.port, "/nope").status == 401);  // no hint about which paths exist
+  CHECK(http_get("127.0.0.1", s.port, "/admin/groups/g1", {{"Authorization", "Bearer s3cret"}}).status == 200);
+  CHECK(http_get("127.0.0.1", s.port, "/healthz").status == 200);  // probes need no token
+}
+
+TEST_CASE("http server refuses bodies over the limit with 413", "[http]") {
+  auto o = test_options();
+  o.body_limit = 16;
+  running_server s(o);
+  CHECK(http_call("127.0.0.1", s.port, "POST", "/admin/groups/g/rotate", {}, std::string(64, 'x')).status == 413);
+  CHECK(http_call("127.0.0.1", s.port, "POST", "/admin/groups/g/rotate", {}, "small").status == 202);
+}
+
+TEST_CASE("http server streams Server-Sent Events as they are written", "[http][sse]") {
+  http_server server(test_options());
+  std::mutex mu;
+  std::condition_variable cv;
+  std::shared_ptr<event_stream> stream;
+  server.route("GET", "/admin/events/stream", [&](const http_request&, responder r) {
+    auto s = r.stream({{"X-Accel-Buffering", "no"}});
+    const std::lock_guard<std::mutex> lock(mu);
+    stream = std::move(s);
+    cv.notify_all();
+  });
+  auto ep = server.start();
+  REQUIRE(ep.ok());
+  std::string error;
+  auto client = sealcast::test::http_stream_client::open("127.0.0.1", ep->port, "/admin/events/stream", {}, &error);
+  INFO(error);
+  REQUIRE(client);
+  CHECK(client->status() == 200);
+  CHECK(client->header("content-type") == "text/event-stream");
+  CHECK(client->header("x-accel-buffering") == "no");
+  {
+    std::unique_lock<std::mutex> lock(mu);
+    REQUIRE(cv.wait_for(lock, 5s, [&] { return stream != nullptr; }));
+  }
+  CHECK(stream->write("data: one\n\n"));
+  CHECK(client->read_until("data: one\n\n"));
+  std::thread([s = stream] { s->write("data: two\n\n"); }).join();
+  CHECK(client->read_until("data: two\n\n"));
+  stream->close();
+  CHECK_FALSE(stream->is_open());
+  CHECK(client->read_to_eof());
+  CHECK(client->body() == "data: one\n\ndata: two\n\n");
+  CHECK_FALSE(stream->write("data: three\n\n"));
+}
+
+TEST_CASE("http server marks a stream closed when the client goes away", "[http][sse]") {
+  http_server server(test_options());
+  std::shared_ptr<event_stream> stream;
+  std::mutex mu;
+  server.route("GET", "/stream", [&](const http_request&, responder r) {
+    const std::lock_guard<std::mutex> lock(mu);
+    stream = r.stream();
+  });
+  auto ep = server.start();
+  REQUIRE(ep.ok());
+  auto client = sealcast::test::http_stream_client::open("127.0.0.1", ep->port, "/stream");
+  REQUIRE(client);
+  auto current = [&] {
+    const std::lock_guard<std::mutex> lock(mu);
+    return stream;
+  };
+  for (int i = 0; i < 100 && !current(); ++i) std::this_thread::sleep_for(10ms);
+  REQUIRE(current());
+  client.reset();
+  for (int i = 0; i < 200 && current()->is_open(); ++i) std::this_thread::sleep_for(10ms);
+  CHECK_FALSE(current()->is_open());
+  server.stop();
+}
+
+TEST_CASE("http server stop ends open streams", "[http][sse]") {
+  http_server server(test_options());
+  std::shared_ptr<event_stream> stream;
+  std::mutex mu;
+  server.route("GET", "/stream", [&](const http_request&, responder r) {
+    const std::lock_guard<std::mutex> lock(mu);
+    stream = r.stream();
+  });
+  auto ep = server.start();
+  REQUIRE(ep.ok());
+  auto client = sealcast::test::http_stream_client::open("127.0.0.1", ep->port, "/stream");
+  REQUIRE(client);
+  const auto start = std::chrono::steady_clock::now();
+  server.stop();
+  CHECK(std::chrono::steady_clock::now() - start < 3s);
+  CHECK(client->read_to_eof());
+  const std::lock_guard<std::mutex> lock(mu);
+  REQUIRE(stream);
+  CHECK_FALSE(stream->is_open());
+}
+
+TEST_CASE("http server serves https with a PEM certificate", "[http][tls]") {
+  sealcast::test::throwaway_cert cert;
+  REQUIRE(cert.ok());
+  auto o = test_options();
+  o.tls_cert = cert.cert();
+  o.tls_key = cert.key();
+  running_server s(o);
+  auto r = http_get("127.0.0.1", s.port, "/admin/groups/g9", {}, true);
+  CHECK(r.status == 200);
+  CHECK(r.body == R"({"group":"g9"})");
+}
