@@ -1,0 +1,33 @@
+#pragma once
+
+#include <caf/actor.hpp>
+#include <caf/actor_system.hpp>
+
+#include <cstdint>
+#include <functional>
+#include <initializer_list>
+#include <memory>
+#include <string>
+#include <string_view>
+#include <variant>
+
+#include "actors/services.hpp"
+#include "persistence/records.hpp"
+
+namespace sealcast::actors {
+
+/// One value of an event's `data` object.
+using data_value = std::variant<std::uint64_t, std::string_view, bool>;
+
+/// Builds an event's `data` JSON object from key/value pairs (values escaped properly).
+[[nodiscard]] std::string event_data(std::initializer_list<std::pair<std::string_view, data_value>> kv);
+
+/// Receives every persisted or streamed event with its seq and ts (for SSE and tests).
+using event_listener = std::function<void(const persistence::event_record&)>;
+
+/// Spawns the event bus: assigns each event a sequence number, persists the types chosen in
+/// [events] (batched through the storage writer), trims history past retention or max_events,
+/// and forwards every event to the live listeners.
+[[nodiscard]] caf::actor spawn_event_bus(caf::actor_system& sys, std::shared_ptr<services> svc);
+
+}  // namespace sealcast::actors

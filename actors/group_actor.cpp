@@ -1,0 +1,373 @@
+#include <caf/all.hpp>
+
+#include <algorithm>
+#include <chrono>
+
+#include "actors/events.hpp"
+#include "actors/group_state.hpp"
+#include "common/log.hpp"
+#include "common/time.hpp"
+#include "protocol/codec.hpp"
+
+namespace sealcast::actors {
+
+namespace {
+
+using persistence::member_role;
+namespace pc = protocol::client;
+
+std::string member_frame(const id16& group, const id16& user, protocol::member_action action, std::uint64_t epoch) {
+  return protocol::to_json(protocol::server::member{group, user, action, epoch});
+}
+
+template <class... Fs>
+struct overloaded : Fs... {
+  using Fs::operator()...;
+};
+template <class... Fs>
+overloaded(Fs...) -> overloaded<Fs...>;
+
+caf::behavior group_behavior(group_actor_t* self) {
+  auto& st = self->state;
+  const auto retry = std::chrono::seconds(std::max<std::int64_t>(1, st.svc->cfg.pubsub.retry_interval.count()));
+  self->delayed_send(self, retry, retry_atom::value);
+  self->set_exit_handler([self](const caf::exit_msg& msg) {
+    self->state.flush_cursors();
+    self->quit(msg.reason);
+  });
+  return {
+      [self](client_request& req) {
+        auto& s = self->state;
+        if (s.changing) {
+          s.stash.push_back(std::move(req));
+          return;
+        }
+        s.handle(req);
+      },
+      [self](backlog_atom, presence_change& p) -> bool {
+        // A user connected: keys and backlog go out now; the answer lets the directory send
+        // the direct-message backlog after every group's (PROTOCOL.md section 3).
+        self->state.on_online(p.user, p.conn);
+        return true;
+      },
+      [self](presence_change& p) {
+        if (p.online)
+          self->state.on_online(p.user, p.conn);
+        else
+          self->state.on_offline(p.user, p.conn);
+      },
+      [self](write_done& w) {
+        auto& s = self->state;
+        auto it = s.writes.find(w.token);
+        if (it == s.writes.end()) return;
+        auto then = std::move(it->second);
+        s.writes.erase(it);
+        then(w);
+      },
+      [self, retry](retry_atom) {
+        self->state.retry_tick();
+        self->state.maybe_rotate_by_policy();
+        self->delayed_send(self, retry, retry_atom::value);
+      },
+      [self](clean_atom) { self->state.clean_tick(); },
+      [self](flush_atom) {
+        self->state.cursor_flush_scheduled = false;
+        self->state.flush_cursors();
+      },
+      [self](rotate_request& r) {
+        if (self->state.changing) {
+          if (r.done) r.done(0, "a membership change is in progress; try again");
+          return;
+        }
+        self->state.rotate(r);
+      },
+      [self](deadline_atom, std::uint64_t epoch) { self->state.on_rekey_deadline(epoch); },
+  };
+}
+
+}  // namespace
+
+// -- lifecycle --------------------------------------------------------------------------------
+
+bool group_state::load(const id16& group) {
+  auto& store = *svc->store;
+  auto g = store.get_group(group);
+  if (!g) return false;
+  rec = std::move(*g);
+  auto ms = store.members_of(group);
+  if (ms) {
+    for (auto& m : *ms) {
+      member_state st;
+      st.rec = m;
+      if (auto u = store.get_user(m.user)) {
+        st.kx_pk = u->kx_pk;
+        st.sign_pk = u->sign_pk;
+      }
+      st.sent_seq = m.acked_seq;
+      members.emplace(m.user, std::move(st));
+    }
+  }
+  // The pending messages: metadata only; frames are read back when first needed.
+  auto msgs = store.messages_of(group, 0, persistence::no_limit);
+  window_base = rec.next_seq;
+  if (msgs && !msgs->empty()) window_base = msgs->front().seq;
+  window.clear();
+  for (std::uint64_t s = window_base; s < rec.next_seq; ++s) {
+    pending_message gap;  // a seq with no stored message (deleted or never written): settled
+    gap.seq = s;
+    gap.dead = true;
+    window.push_back(std::move(gap));
+  }
+  if (msgs) {
+    for (auto& m : *msgs) {
+      auto& e = window[m.seq - window_base];
+      e = pending_message{m.seq, m.id, m.sender, m.epoch, m.ts_ms, 0, nullptr, true, false};
+    }
+  }
+  for (auto& [id, m] : members) skip_settled(m);
+  loaded = true;
+  return true;
+}
+
+caf::actor spawn_group(caf::actor_system& sys, std::shared_ptr<services> svc, const id16& group) {
+  return sys.spawn([svc, group](group_actor_t* self) -> caf::behavior {
+    self->state.self = self;
+    self->state.svc = svc;
+    if (!self->state.load(group)) {
+      log::error("group", "group vanished from the store", {{"group", group.hex()}});
+      self->quit();
+      return {};
+    }
+    return group_behavior(self);
+  });
+}
+
+caf::actor spawn_new_group(caf::actor_system& sys, std::shared_ptr<services> svc, group_creation c) {
+  return sys.spawn([svc, c = std::move(c)](group_actor_t* self) mutable -> caf::behavior {
+    self->state.self = self;
+    self->state.svc = svc;
+    self->state.create(c);
+    return group_behavior(self);
+  });
+}
+
+void group_state::create(group_creation& c) {
+  rec = c.group;
+  loaded = true;
+  window_base = rec.next_seq;
+  persistence::write_batch batch;
+  const auto now = now_ms();
+  for (auto& [user, role] : c.members) {
+    member_state m;
+    m.rec = persistence::member_record{rec.id, user.id, role, now, 0, rec.next_seq};
+    m.kx_pk = user.kx_pk;
+    m.sign_pk = user.sign_pk;
+    batch.put_member(m.rec);
+    members.emplace(user.id, std::move(m));
+  }
+  changing = true;
+  auto conn = c.conn;
+  auto rid = c.rid;
+  svc->emit(event{event_type::group_created, rec.id, rec.owner, std::nullopt,
+                  event_data({{"name", rec.name},
+                              {"custody", protocol::to_string(static_cast<protocol::key_custody>(rec.custody))},
+                              {"members", members.size()}})});
+  for (auto& [id, m] : members) svc->emit(event{event_type::member_joined, rec.id, id, std::nullopt, "{}"});
+  log::info("group", "group created",
+            {{"group", rec.id.hex()}, {"owner", rec.owner.hex()}, {"members", members.size()}});
+  start_epoch("created", true, std::move(batch), [this, conn, rid](std::uint64_t epoch) {
+    // In client custody the group has no key until the first rekey: epoch 0 (PROTOCOL.md 5).
+    const auto reported = rec.custody == persistence::key_custody::client ? rec.epoch : epoch;
+    reply(conn, protocol::make_ok(rid, protocol::create_group_result{rec.id, reported}));
+    // Ask the directory which members are online so that they receive the key and messages.
+    for (auto& [id, m] : members) self->send(svc->directory, online_atom::value, rec.id, id);
+    finish_change();
+  });
+}
+
+void group_state::finish_change() {
+  changing = false;
+  while (!stash.empty() && !changing) {
+    auto req = std::move(stash.front());
+    stash.pop_front();
+    handle(req);
+  }
+}
+
+// -- helpers ----------------------------------------------------------------------------------
+
+void group_state::reply(const connection_ptr& conn, std::string json) const {
+  if (conn) conn->send(std::make_shared<const std::string>(std::move(json)));
+}
+
+void group_state::reply_error(const connection_ptr& conn, const protocol::request_id& rid, errc code,
+                              std::string message) const {
+  reply(conn, protocol::to_json(protocol::server::error{rid, code, std::move(message)}));
+}
+
+void group_state::commit(persistence::write_batch batch, std::function<void(const write_done&)> then) {
+  const auto token = ++next_token;
+  writes.emplace(token, std::move(then));
+  caf::actor me = caf::actor_cast<caf::actor>(self);
+  svc->writer->submit(std::move(batch), [me, token](const status& st) {
+    caf::anon_send(me, write_done{token, st.ok(), st.ok() ? std::string{} : st.err().message});
+  });
+}
+
+member_state* group_state::find_member(const id16& user) {
+  auto it = members.find(user);
+  return it == members.end() ? nullptr : &it->second;
+}
+
+bool group_state::is_admin(const id16& user) const {
+  auto it = members.find(user);
+  return it != members.end() &&
+         (it->second.rec.role == member_role::owner || it->second.rec.role == member_role::admin);
+}
+
+void group_state::push_to_members(const std::shared_ptr<const std::string>& frame, const id16* except) const {
+  for (auto& [id, m] : members) {
+    if (except && id == *except) continue;
+    for (auto& c : m.conns) c->send(frame);
+  }
+}
+
+// -- requests ---------------------------------------------------------------------------------
+
+void group_state::handle(client_request& req) {
+  auto& conn = req.conn;
+  const id16 user = req.user;
+  std::visit(
+      overloaded{
+          [&](pc::publish& p) { accept_publish(req, p); },
+          [&](pc::ack& a) { on_ack(user, a.seq); },
+          [&](pc::fetch& f) { fetch(req, f); },
+          [&](pc::keys& k) { keys_request(req, k); },
+          [&](pc::rekey& r) { on_rekey(req, r); },
+          [&](pc::group_info& g) {
+            if (!find_member(user)) return reply_error(conn, g.rid, errc::not_member, "not a member of this group");
+            protocol::group_info_result r;
+            r.name = rec.name;
+            r.policy = static_cast<protocol::group_policy>(rec.policy);
+            r.custody = static_cast<protocol::key_custody>(rec.custody);
+            r.epoch = rec.epoch;
+            if (auto* e = epoch_rec(rec.epoch)) r.key_id = e->key_id;
+            for (auto& [id, m] : members)
+              r.members.push_back({id, static_cast<protocol::member_role>(m.rec.role), !m.conns.empty()});
+            r.next_seq = rec.next_seq;
+            reply(conn, protocol::make_ok(g.rid, r));
+          },
+          [&](pc::presence& p) {
+            if (!find_member(user)) return reply_error(conn, p.rid, errc::not_member, "not a member of this group");
+            protocol::presence_result r;
+            for (auto& [id, m] : members)
+              if (!m.conns.empty()) r.online.push_back(id);
+            reply(conn, protocol::make_ok(p.rid, r));
+          },
+          [&](pc::join& j) {
+            if (find_member(user)) return reply_error(conn, j.rid, errc::exists, "already a member of this group");
+            if (rec.policy != persistence::group_policy::open)
+              return reply_error(conn, j.rid, errc::forbidden, "this group is invite-only");
+            if (members.size() >= rec.max_members)
+              return reply_error(conn, j.rid, errc::group_full, "the group has reached max_members");
+            auto u = req.subject ? result<persistence::user_record>(*req.subject) : svc->store->get_user(user);
+            if (!u) return reply_error(conn, j.rid, errc::internal, "user record not found");
+            member_state m;
+            m.rec = persistence::member_record{rec.id, user, member_role::member, now_ms(), rec.next_seq - 1, rec.next_seq};
+            m.kx_pk = u->kx_pk;
+            m.sign_pk = u->sign_pk;
+            m.sent_seq = m.rec.acked_seq;
+            persistence::write_batch batch;
+            batch.put_member(m.rec);
+            members.emplace(user, std::move(m));
+            changing = true;
+            auto rid = j.rid;
+            start_epoch("member joined", false, std::move(batch), [this, conn, rid, user](std::uint64_t epoch) {
+              svc->emit(event{event_type::member_joined, rec.id, user, std::nullopt, "{}"});
+              reply(conn, protocol::make_ok(rid, protocol::epoch_result{epoch}));
+              push_to_members(std::make_shared<const std::string>(
+                  member_frame(rec.id, user, protocol::member_action::joined, epoch)));
+              self->send(svc->directory, online_atom::value, rec.id, user);
+              finish_change();
+            });
+          },
+          [&](pc::add_member& a) {
+            if (!find_member(user)) return reply_error(conn, a.rid, errc::not_member, "not a member of this group");
+            if (!is_admin(user)) return reply_error(conn, a.rid, errc::forbidden, "only the owner or an admin may add members");
+            if (a.role == protocol::member_role::owner)
+              return reply_error(conn, a.rid, errc::bad_request, "field 'role' must be \"member\" or \"admin\"");
+            if (find_member(a.user)) return reply_error(conn, a.rid, errc::exists, "already a member of this group");
+            if (members.size() >= rec.max_members)
+              return reply_error(conn, a.rid, errc::group_full, "the group has reached max_members");
+            auto u = req.subject ? result<persistence::user_record>(*req.subject) : svc->store->get_user(a.user);
+            if (!u) return reply_error(conn, a.rid, errc::unknown_user, "unknown user " + a.user.hex());
+            member_state m;
+            m.rec = persistence::member_record{rec.id, a.user, static_cast<member_role>(a.role), now_ms(),
+                                               rec.next_seq - 1, rec.next_seq};
+            m.kx_pk = u->kx_pk;
+            m.sign_pk = u->sign_pk;
+            m.sent_seq = m.rec.acked_seq;
+            persistence::write_batch batch;
+            batch.put_member(m.rec);
+            members.emplace(a.user, std::move(m));
+            changing = true;
+            auto rid = a.rid;
+            auto added = a.user;
+            start_epoch("member added", false, std::move(batch), [this, conn, rid, added](std::uint64_t epoch) {
+              svc->emit(event{event_type::member_joined, rec.id, added, std::nullopt, "{}"});
+              reply(conn, protocol::make_ok(rid, protocol::epoch_result{epoch}));
+              push_to_members(std::make_shared<const std::string>(
+                  member_frame(rec.id, added, protocol::member_action::joined, epoch)));
+              self->send(svc->directory, online_atom::value, rec.id, added);
+              finish_change();
+            });
+          },
+          [&](pc::leave& l) {
+            auto* m = find_member(user);
+            if (!m) return reply_error(conn, l.rid, errc::not_member, "not a member of this group");
+            if (m->rec.role == member_role::owner)
+              return reply_error(conn, l.rid, errc::forbidden, "the owner cannot leave the group");
+            remove_member(conn, l.rid, user, protocol::member_action::left);
+          },
+          [&](pc::remove_member& r) {
+            if (!find_member(user)) return reply_error(conn, r.rid, errc::not_member, "not a member of this group");
+            if (!is_admin(user)) return reply_error(conn, r.rid, errc::forbidden, "only the owner or an admin may remove members");
+            auto* target = find_member(r.user);
+            if (!target) return reply_error(conn, r.rid, errc::not_found, "user " + r.user.hex() + " is not a member");
+            if (target->rec.role == member_role::owner)
+              return reply_error(conn, r.rid, errc::forbidden, "the owner cannot be removed");
+            remove_member(conn, r.rid, r.user, protocol::member_action::removed);
+          },
+          [&](auto& other) {
+            reply(conn, protocol::to_json(protocol::server::error{
+                            protocol::rid_of(protocol::client_frame{other}), errc::internal,
+                            "request not handled by the group"}));
+          },
+      },
+      req.frame);
+}
+
+void group_state::remove_member(const connection_ptr& conn, const protocol::request_id& rid, const id16& user,
+                                protocol::member_action action) {
+  auto it = members.find(user);
+  auto leaving = std::move(it->second);
+  members.erase(it);
+  persistence::write_batch batch;
+  batch.delete_member(rec.id, user);
+  changing = true;
+  auto frame_for_leaver = leaving.conns;
+  start_epoch(action == protocol::member_action::left ? "member left" : "member removed", true, std::move(batch),
+              [this, conn, rid, user, action, leaving = std::move(leaving)](std::uint64_t epoch) {
+                svc->emit(event{event_type::member_left, rec.id, user, std::nullopt,
+                                std::string("{\"reason\":\"") +
+                                    (action == protocol::member_action::left ? "left" : "removed") + "\"}"});
+                reply(conn, protocol::make_ok(rid, protocol::epoch_result{epoch}));
+                auto frame = std::make_shared<const std::string>(member_frame(rec.id, user, action, epoch));
+                push_to_members(frame);
+                for (auto& c : leaving.conns) c->send(frame);
+                delete_delivered();
+                finish_change();
+              });
+}
+
+}  // namespace sealcast::actors

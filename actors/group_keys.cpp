@@ -1,0 +1,327 @@
+#include <caf/all.hpp>
+
+#include <algorithm>
+#include <chrono>
+
+#include "actors/events.hpp"
+#include "actors/group_state.hpp"
+#include "common/log.hpp"
+#include "common/time.hpp"
+#include "crypto/group_key.hpp"
+#include "crypto/manifest.hpp"
+#include "protocol/codec.hpp"
+
+namespace sealcast::actors {
+
+namespace {
+
+crypto::manifest make_manifest(const id16& group, std::uint64_t epoch, const id16& key_id, std::uint8_t alg,
+                               const persistence::hash32& prev_hash,
+                               const std::vector<persistence::manifest_member>& members) {
+  crypto::manifest man;
+  man.group = group;
+  man.epoch = epoch;
+  man.key_id = key_id;
+  man.alg = static_cast<crypto::aead_alg>(alg);
+  man.prev_hash = prev_hash;
+  for (auto& m : members)
+    man.members.push_back({m.user, bytes(m.kx_pk.begin(), m.kx_pk.end()), static_cast<crypto::member_role>(m.role)});
+  return man;
+}
+
+std::vector<protocol::manifest_member> to_wire(const std::vector<persistence::manifest_member>& members) {
+  std::vector<protocol::manifest_member> out;
+  out.reserve(members.size());
+  for (auto& m : members) out.push_back({m.user, m.kx_pk, static_cast<protocol::member_role>(m.role)});
+  return out;
+}
+
+}  // namespace
+
+std::vector<persistence::manifest_member> group_state::manifest_members() const {
+  std::vector<persistence::manifest_member> out;
+  out.reserve(members.size());
+  for (auto& [id, m] : members) out.push_back({id, m.kx_pk, m.rec.role});
+  return out;
+}
+
+const persistence::epoch_record* group_state::epoch_rec(std::uint64_t e) {
+  if (e == 0) return nullptr;
+  auto it = epochs.find(e);
+  if (it != epochs.end()) return &it->second;
+  auto r = svc->store->get_epoch(rec.id, e);
+  if (!r) return nullptr;
+  return &epochs.emplace(e, std::move(*r)).first->second;
+}
+
+std::shared_ptr<const std::string> group_state::key_frame(std::uint64_t e, const id16& user) {
+  const auto* er = epoch_rec(e);
+  if (!er) return nullptr;
+  auto wrapped = svc->store->get_wrapped_key(rec.id, e, user);
+  if (!wrapped) return nullptr;
+  protocol::server::key k;
+  k.group = rec.id;
+  k.epoch = e;
+  k.key_id = er->key_id;
+  k.alg = static_cast<protocol::aead_alg>(er->alg);
+  k.wrapped = *wrapped;
+  k.custody = static_cast<protocol::key_custody>(rec.custody);
+  k.issuer = er->issuer;
+  k.manifest.prev_hash = er->prev_hash;
+  k.manifest.members = to_wire(er->members);
+  k.manifest.sig = er->signature;
+  return std::make_shared<const std::string>(protocol::to_json(k));
+}
+
+void group_state::keys_request(client_request& req, const protocol::client::keys& k) {
+  auto entries = svc->store->wrapped_keys_of_user(rec.id, req.user, k.from_epoch);
+  if (!entries) return reply_error(req.conn, k.rid, errc::internal, "could not read keys");
+  if (entries->empty() && !find_member(req.user))
+    return reply_error(req.conn, k.rid, errc::not_member, "not a member of this group");
+  std::vector<std::string> frames;
+  for (auto& w : *entries)
+    if (auto f = key_frame(w.epoch, req.user)) frames.push_back(*f);
+  std::vector<std::string_view> views(frames.begin(), frames.end());
+  reply(req.conn, protocol::make_keys_ok(k.rid, views));
+}
+
+// -- starting epochs --------------------------------------------------------------------------
+
+void group_state::start_epoch(std::string reason, bool removal, persistence::write_batch extra,
+                              std::function<void(std::uint64_t)> done) {
+  const auto now = now_ms();
+  if (rec.custody == persistence::key_custody::client) {
+    // The broker never sees K_e: record that the next epoch is needed and ask an admin.
+    if (rec.pending_epoch == 0) rec.pending_epoch = rec.epoch + 1;
+    rec.rekey_reason = reason;
+    rec.rekey_after_removal = rec.rekey_after_removal || removal || rec.epoch == 0;
+    rec.rekey_requested_ms = now;
+    extra.put_group(rec);
+    commit(std::move(extra), [this, done = std::move(done)](const write_done& w) {
+      if (!w.ok) log::error("group", "membership write failed", {{"group", rec.id.hex()}, {"error", w.error}});
+      rekey_tried.clear();
+      rekey_asked.reset();
+      done(rec.pending_epoch);
+      ask_rekey();
+    });
+    return;
+  }
+
+  const auto started_us = steady_us();
+  const std::uint64_t e = rec.epoch + 1;
+  auto key = crypto::generate_group_key();
+  persistence::epoch_record er;
+  er.group = rec.id;
+  er.epoch = e;
+  er.key_id = crypto::key_id(rec.id, e, key);
+  er.alg = static_cast<std::uint8_t>(svc->default_alg);
+  if (const auto* prev = epoch_rec(rec.epoch)) er.prev_hash = prev->manifest_hash;
+  er.members = manifest_members();
+  er.issuer = svc->broker_id;
+  er.created_ms = now;
+  er.expires_ms = now + static_cast<std::uint64_t>(svc->cfg.pubsub.key_rotation_interval.count()) * 1000;
+  er.removal = removal;
+  auto man = make_manifest(rec.id, e, er.key_id, er.alg, er.prev_hash, er.members);
+  auto hash = man.hash();
+  auto sig = man.sign(svc->broker->signer());
+  if (!hash || !sig || sig->size() != er.signature.size()) {
+    log::error("group", "could not build the epoch manifest", {{"group", rec.id.hex()}});
+    done(rec.epoch);
+    return;
+  }
+  er.manifest_hash = *hash;
+  std::copy(sig->begin(), sig->end(), er.signature.begin());
+  std::size_t wrapped = 0;
+  for (auto& [id, m] : members) {
+    auto w = crypto::wrap_group_key(m.kx_pk, rec.id, e, key);
+    if (!w || w->size() != 80) {
+      log::error("group", "could not wrap the group key", {{"group", rec.id.hex()}, {"user", id.hex()}});
+      continue;
+    }
+    persistence::wrapped_key blob{};
+    std::copy(w->begin(), w->end(), blob.begin());
+    extra.put_wrapped_key(rec.id, e, id, blob);
+    ++wrapped;
+  }
+  auto next = rec;
+  next.epoch = e;
+  next.epoch_created_ms = now;
+  next.epoch_message_count = 0;
+  extra.put_epoch(er);
+  extra.put_group(next);
+  const auto build_us = steady_us() - started_us;
+  commit(std::move(extra), [this, er = std::move(er), next, wrapped, reason = std::move(reason),
+                            done = std::move(done), build_us](const write_done& w) mutable {
+    if (!w.ok) {
+      log::error("group", "epoch write failed", {{"group", rec.id.hex()}, {"error", w.error}});
+      done(rec.epoch);
+      return;
+    }
+    // Keep the prior epoch's grace bookkeeping: only the new epoch's rules matter now.
+    rec.epoch = next.epoch;
+    rec.epoch_created_ms = next.epoch_created_ms;
+    rec.epoch_message_count = 0;
+    const auto epoch = er.epoch;
+    epochs[epoch] = std::move(er);
+    svc->counters.keys_generated.fetch_add(1, std::memory_order_relaxed);
+    svc->counters.keys_distributed.fetch_add(wrapped, std::memory_order_relaxed);
+    svc->emit(event{event_type::key_rotated, rec.id, std::nullopt, std::nullopt,
+                    event_data({{"epoch", epoch}, {"reason", reason}, {"members", wrapped}, {"custody", "broker"}})});
+    log::info("group", "key rotated",
+              {{"group", rec.id.hex()}, {"epoch", epoch}, {"reason", reason}, {"members", wrapped}, {"build_us", build_us}});
+    for (auto& [id, m] : members) {
+      if (m.conns.empty()) continue;
+      if (auto f = key_frame(epoch, id))
+        for (auto& c : m.conns) c->send(f);
+    }
+    done(epoch);
+  });
+}
+
+void group_state::maybe_rotate_by_policy() {
+  if (changing || rec.epoch == 0 || rec.pending_epoch != 0) return;
+  const auto& p = svc->cfg.pubsub;
+  std::string reason;
+  if (p.rotate_after_messages > 0 && rec.epoch_message_count >= p.rotate_after_messages)
+    reason = "message count";
+  else if (now_ms() >= rec.epoch_created_ms + static_cast<std::uint64_t>(p.key_rotation_interval.count()) * 1000)
+    reason = "age";
+  if (reason.empty()) return;
+  rotate_request r{reason, nullptr};
+  rotate(r);
+}
+
+void group_state::rotate(rotate_request& r) {
+  if (rec.custody == persistence::key_custody::client && rec.pending_epoch != 0) {
+    if (r.done) r.done(rec.pending_epoch, "");
+    return;
+  }
+  changing = true;
+  auto done = std::move(r.done);
+  start_epoch(r.reason, false, {}, [this, done = std::move(done)](std::uint64_t epoch) {
+    if (done) done(epoch, "");
+    finish_change();
+  });
+}
+
+// -- client custody ---------------------------------------------------------------------------
+
+void group_state::ask_rekey() {
+  if (rec.custody != persistence::key_custody::client || rec.pending_epoch == 0) return;
+  // Prefer an online owner or admin not asked yet for this epoch; start over when all were.
+  const member_state* pick = nullptr;
+  id16 pick_id;
+  for (int round = 0; round < 2 && !pick; ++round) {
+    for (auto& [id, m] : members) {
+      if (m.conns.empty() || !is_admin(id)) continue;
+      if (round == 0 && std::find(rekey_tried.begin(), rekey_tried.end(), id) != rekey_tried.end()) continue;
+      pick = &m;
+      pick_id = id;
+      break;
+    }
+    if (!pick) rekey_tried.clear();
+  }
+  if (!pick) {
+    rekey_asked.reset();  // asked again when an admin comes online
+    return;
+  }
+  const auto deadline_ms = static_cast<std::uint64_t>(svc->cfg.pubsub.rekey_deadline_ms.count());
+  protocol::server::rekey_request rq;
+  rq.group = rec.id;
+  rq.epoch = rec.pending_epoch;
+  rq.reason = rec.rekey_reason;
+  if (const auto* cur = epoch_rec(rec.epoch)) rq.prev_hash = cur->manifest_hash;
+  rq.members = to_wire(manifest_members());
+  rec.rekey_requested_ms = now_ms();
+  rq.deadline = rec.rekey_requested_ms + deadline_ms;
+  auto frame = std::make_shared<const std::string>(protocol::to_json(rq));
+  for (auto& c : pick->conns) c->send(frame);
+  rekey_asked = pick_id;
+  rekey_tried.push_back(pick_id);
+  svc->emit(event{event_type::rekey_requested, rec.id, pick_id, std::nullopt,
+                  event_data({{"epoch", rec.pending_epoch}, {"reason", rec.rekey_reason}})});
+  self->delayed_send(self, std::chrono::milliseconds(deadline_ms), deadline_atom::value, rec.pending_epoch);
+}
+
+void group_state::on_rekey_deadline(std::uint64_t epoch) {
+  if (rec.pending_epoch != epoch || changing) return;
+  // A request re-sent for the same epoch (admin reconnect) has its own timer; only act once
+  // the latest request's deadline has passed.
+  const auto deadline_ms = static_cast<std::uint64_t>(svc->cfg.pubsub.rekey_deadline_ms.count());
+  if (now_ms() + 50 < rec.rekey_requested_ms + deadline_ms) return;
+  log::warn("group", "rekey deadline passed; asking another admin", {{"group", rec.id.hex()}, {"epoch", epoch}});
+  ask_rekey();
+}
+
+void group_state::on_rekey(client_request& req, protocol::client::rekey& r) {
+  const auto& conn = req.conn;
+  auto bad = [&](std::string why) { reply_error(conn, r.rid, errc::bad_rekey, std::move(why)); };
+  if (rec.custody != persistence::key_custody::client) return bad("the group's keys are in broker custody");
+  auto* sender = find_member(req.user);
+  if (!sender) return reply_error(conn, r.rid, errc::not_member, "not a member of this group");
+  if (!is_admin(req.user)) return bad("only the owner or an admin may rekey");
+  if (r.epoch != rec.epoch + 1) return bad("epoch " + std::to_string(r.epoch) + " is not the next epoch (" +
+                                           std::to_string(rec.epoch + 1) + ")");
+  if (!svc->alg_allowed(r.alg)) return bad("algorithm not allowed");
+  if (r.wrapped.size() != members.size()) return bad("the wrapped keys must name exactly the current members");
+  for (auto& [id, m] : members)
+    if (!r.wrapped.contains(id)) return bad("no wrapped key for member " + id.hex());
+  persistence::epoch_record er;
+  er.group = rec.id;
+  er.epoch = r.epoch;
+  er.key_id = r.key_id;
+  er.alg = static_cast<std::uint8_t>(r.alg);
+  if (const auto* cur = epoch_rec(rec.epoch)) er.prev_hash = cur->manifest_hash;
+  er.members = manifest_members();
+  auto man = make_manifest(rec.id, r.epoch, r.key_id, er.alg, er.prev_hash, er.members);
+  if (auto v = man.verify(r.manifest_sig, sender->sign_pk); !v) return bad("manifest_sig does not verify");
+  auto hash = man.hash();
+  if (!hash) return bad("manifest does not hash");
+  const auto now = now_ms();
+  er.manifest_hash = *hash;
+  er.issuer = req.user;
+  er.signature = r.manifest_sig;
+  er.created_ms = now;
+  er.expires_ms = now + static_cast<std::uint64_t>(svc->cfg.pubsub.key_rotation_interval.count()) * 1000;
+  er.removal = rec.rekey_after_removal;
+  persistence::write_batch batch;
+  for (auto& [user, blob] : r.wrapped) batch.put_wrapped_key(rec.id, r.epoch, user, blob);
+  batch.put_epoch(er);
+  auto next = rec;
+  next.epoch = r.epoch;
+  next.epoch_created_ms = now;
+  next.epoch_message_count = 0;
+  next.pending_epoch = 0;
+  next.rekey_reason.clear();
+  next.rekey_after_removal = false;
+  batch.put_group(next);
+  changing = true;
+  auto rid = r.rid;
+  const auto issuer = req.user;
+  const auto count = r.wrapped.size();
+  commit(std::move(batch), [this, conn, rid, next, er = std::move(er), issuer, count](const write_done& w) mutable {
+    if (!w.ok) {
+      reply_error(conn, rid, errc::internal, "the rekey could not be stored");
+      finish_change();
+      return;
+    }
+    rec = next;
+    const auto e = er.epoch;
+    epochs[e] = std::move(er);
+    rekey_asked.reset();
+    rekey_tried.clear();
+    svc->counters.keys_distributed.fetch_add(count, std::memory_order_relaxed);
+    svc->emit(event{event_type::key_rotated, rec.id, issuer, std::nullopt,
+                    event_data({{"epoch", e}, {"members", count}, {"custody", "client"}})});
+    log::info("group", "client rekey accepted", {{"group", rec.id.hex()}, {"epoch", e}, {"issuer", issuer.hex()}});
+    reply(conn, protocol::make_ok(rid));
+    for (auto& [id, m] : members) {
+      if (m.conns.empty()) continue;
+      if (auto f = key_frame(e, id))
+        for (auto& c : m.conns) c->send(f);
+    }
+    finish_change();
+  });
+}
+
+}  // namespace sealcast::actors

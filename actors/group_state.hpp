@@ -1,0 +1,143 @@
+#pragma once
+
+// Private to actors/: the state of one group actor and the operations its behaviour calls.
+// group_actor.cpp dispatches requests and owns the membership changes; group_delivery.cpp
+// the in-flight window, acks, retries and cleanup; group_keys.cpp epochs, key frames, broker
+// rotation and client-custody rekeys.
+
+#include <caf/stateful_actor.hpp>
+
+#include <cstdint>
+#include <deque>
+#include <functional>
+#include <map>
+#include <memory>
+#include <optional>
+#include <string>
+#include <unordered_map>
+#include <vector>
+
+#include "actors/messages.hpp"
+#include "actors/services.hpp"
+#include "persistence/records.hpp"
+#include "protocol/client_frames.hpp"
+
+namespace sealcast::actors {
+
+/// A member as the group actor tracks it.
+struct member_state {
+  persistence::member_record rec;      ///< role, cursor (acked_seq), joined_seq
+  persistence::key32 kx_pk{};          ///< for wrapping keys and manifests
+  persistence::key32 sign_pk{};        ///< for checking client-custody manifests it signs
+  std::vector<connection_ptr> conns;   ///< online connections
+  std::uint64_t sent_seq = 0;          ///< highest seq written to the current connections
+  std::uint64_t last_send_ms = 0;      ///< when the unacked window was last (re)sent
+  std::uint32_t attempts = 0;          ///< sends of the oldest unacked delivery
+  bool dirty = false;                  ///< cursor changed since it was last persisted
+};
+
+/// A stored message that is not deleted yet.
+struct pending_message {
+  std::uint64_t seq = 0;
+  id16 id;
+  id16 sender;
+  std::uint64_t epoch = 0;
+  std::uint64_t ts_ms = 0;
+  std::uint64_t accepted_us = 0;             ///< steady clock at acceptance, for latency
+  std::shared_ptr<const std::string> frame;  ///< serialized delivery; null when evicted
+  bool durable = false;                      ///< committed: may be delivered
+  bool dead = false;                         ///< the write failed: never delivered
+};
+
+struct group_state;
+using group_actor_t = caf::stateful_actor<group_state>;
+
+/// Everything one group actor holds.
+struct group_state {
+  static inline const char* name = "sealcast.group";
+
+  group_actor_t* self = nullptr;
+  std::shared_ptr<services> svc;
+  persistence::group_record rec;
+  std::map<id16, member_state> members;  ///< sorted by id bytes: the manifest order
+  std::map<std::uint64_t, persistence::epoch_record> epochs;  ///< cache of loaded epochs
+  std::deque<pending_message> window;  ///< seqs [window_base, rec.next_seq)
+  std::uint64_t window_base = 1;
+  bool loaded = false;
+
+  // Writes in flight: what to do when each becomes durable.
+  std::uint64_t next_token = 0;
+  std::unordered_map<std::uint64_t, std::function<void(const write_done&)>> writes;
+  bool changing = false;                   ///< a membership/epoch change is being committed
+  std::deque<client_request> stash;        ///< requests held while `changing`
+  bool cursor_flush_scheduled = false;
+
+  // Client custody: the admin asked for the pending epoch, and when.
+  std::optional<id16> rekey_asked;
+  std::vector<id16> rekey_tried;
+
+  // -- group_actor.cpp -------------------------------------------------------------------------
+  /// Loads the group from the store (returns false when it does not exist).
+  bool load(const id16& group);
+  void handle(client_request& req);
+  void create(group_creation& c);
+  void finish_change();
+  void remove_member(const connection_ptr& conn, const protocol::request_id& rid, const id16& user,
+                     protocol::member_action action);
+  void reply(const connection_ptr& conn, std::string json) const;
+  void reply_error(const connection_ptr& conn, const protocol::request_id& rid, errc code,
+                   std::string message) const;
+  /// Queues a write; `then` runs in the actor when it is durable (or failed).
+  void commit(persistence::write_batch batch, std::function<void(const write_done&)> then);
+  [[nodiscard]] member_state* find_member(const id16& user);
+  [[nodiscard]] bool is_admin(const id16& user) const;
+  void push_to_members(const std::shared_ptr<const std::string>& frame, const id16* except = nullptr) const;
+
+  // -- group_delivery.cpp ----------------------------------------------------------------------
+  void accept_publish(client_request& req, protocol::client::publish& p);
+  void on_durable_publish(std::uint64_t seq, const connection_ptr& conn, const protocol::request_id& rid,
+                          const write_done& w);
+  void on_ack(const id16& user, std::uint64_t seq);
+  void pump(member_state& m, const connection_ptr* only = nullptr, std::uint64_t from = 0);
+  void on_online(const id16& user, const connection_ptr& conn);
+  void on_offline(const id16& user, const connection_ptr& conn);
+  void retry_tick();
+  void clean_tick();
+  void flush_cursors();
+  void schedule_cursor_flush();
+  void fetch(client_request& req, const protocol::client::fetch& f);
+  void skip_settled(member_state& m);
+  /// Whether `m` is a recipient of `e`: a member of the message's epoch, not its sender, and
+  /// joined no later than the message (PROTOCOL.md section 7).
+  [[nodiscard]] bool is_recipient(const pending_message& e, const member_state& m);
+  /// Whether `user` is in the manifest of epoch `e`.
+  [[nodiscard]] bool epoch_has(std::uint64_t e, const id16& user);
+  [[nodiscard]] pending_message* entry(std::uint64_t seq);
+  [[nodiscard]] std::shared_ptr<const std::string> frame_of(pending_message& e);
+  void delete_delivered();
+
+  // -- group_keys.cpp --------------------------------------------------------------------------
+  /// Starts the next epoch after a change: broker custody generates, wraps and signs a key;
+  /// client custody asks an admin. `extra` is committed in the same write. `done` runs once
+  /// the change is durable with the epoch to report.
+  void start_epoch(std::string reason, bool removal, persistence::write_batch extra,
+                   std::function<void(std::uint64_t epoch)> done);
+  void on_rekey(client_request& req, protocol::client::rekey& r);
+  void ask_rekey();
+  void on_rekey_deadline(std::uint64_t epoch);
+  void maybe_rotate_by_policy();
+  void rotate(rotate_request& r);
+  [[nodiscard]] const persistence::epoch_record* epoch_rec(std::uint64_t e);
+  /// The key frame of epoch `e` for `user`, or nullptr when the user has no key of it.
+  [[nodiscard]] std::shared_ptr<const std::string> key_frame(std::uint64_t e, const id16& user);
+  void send_keys(const id16& user, const connection_ptr& conn, std::uint64_t from_epoch);
+  void keys_request(client_request& req, const protocol::client::keys& k);
+  [[nodiscard]] std::vector<persistence::manifest_member> manifest_members() const;
+};
+
+/// Spawns the actor of an existing group (it loads itself from the store).
+[[nodiscard]] caf::actor spawn_group(caf::actor_system& sys, std::shared_ptr<services> svc, const id16& group);
+/// Spawns the actor of a new group; it commits the creation and answers the creator.
+[[nodiscard]] caf::actor spawn_new_group(caf::actor_system& sys, std::shared_ptr<services> svc, group_creation c);
+
+}  // namespace sealcast::actors

@@ -1,0 +1,96 @@
+#pragma once
+
+// Messages between the gateway bridge and the actors, and among actors. CAF 0.17 atoms name the
+// operations; the payload structs travel only inside this process, so they are declared as
+// unsafe (never serialized) message types.
+
+#include <caf/allowed_unsafe_message_type.hpp>
+#include <caf/atom.hpp>
+
+#include <cstdint>
+#include <functional>
+#include <memory>
+#include <string>
+
+#include "broker/connection.hpp"
+#include "common/bytes.hpp"
+#include "persistence/records.hpp"
+#include "protocol/client_frames.hpp"
+
+namespace sealcast::actors {
+
+using connection_ptr = std::shared_ptr<broker::connection>;
+
+// Atoms (at most 10 characters each).
+using online_atom = caf::atom_constant<caf::atom("online")>;
+using offline_atom = caf::atom_constant<caf::atom("offline")>;
+using durable_atom = caf::atom_constant<caf::atom("durable")>;
+using retry_atom = caf::atom_constant<caf::atom("retry")>;
+using clean_atom = caf::atom_constant<caf::atom("clean")>;
+using rotate_atom = caf::atom_constant<caf::atom("rotate")>;
+using deadline_atom = caf::atom_constant<caf::atom("deadline")>;
+using flush_atom = caf::atom_constant<caf::atom("flush")>;
+using tick_atom = caf::atom_constant<caf::atom("tick")>;
+using stop_atom = caf::atom_constant<caf::atom("stop")>;
+using backlog_atom = caf::atom_constant<caf::atom("backlog")>;
+
+/// A parsed request from an authenticated connection, routed by the directory.
+struct client_request {
+  connection_ptr conn;
+  id16 user;
+  protocol::client_frame frame;
+  /// The user a join or add_member brings in, looked up by the directory (which knows users
+  /// before their record is committed).
+  std::optional<persistence::user_record> subject;
+};
+
+/// A new connection proved its identity (`hello` verified by the bridge).
+struct hello_done {
+  connection_ptr conn;
+  persistence::user_record user;  ///< keys and name from hello; first/last seen filled by the directory
+};
+
+/// A connection of an authenticated user closed.
+struct conn_closed {
+  connection_ptr conn;
+  id16 user;
+};
+
+/// Creation parameters for a new group actor (from `create_group`).
+struct group_creation {
+  connection_ptr conn;
+  protocol::request_id rid;
+  persistence::group_record group;
+  std::vector<std::pair<persistence::user_record, persistence::member_role>> members;  ///< owner first
+};
+
+/// Tells a group actor that a user is online on `conn` (send its backlog) or went offline.
+struct presence_change {
+  id16 user;
+  connection_ptr conn;
+  bool online = false;
+};
+
+/// Asks a group actor to rotate now; `done` gets the new (or requested) epoch or an error.
+struct rotate_request {
+  std::string reason;
+  std::function<void(std::uint64_t epoch, std::string error)> done;
+};
+
+/// A storage commit finished for a group actor's pending write `token`.
+struct write_done {
+  std::uint64_t token = 0;
+  bool ok = true;
+  std::string error;
+};
+
+}  // namespace sealcast::actors
+
+CAF_ALLOW_UNSAFE_MESSAGE_TYPE(sealcast::id16)
+CAF_ALLOW_UNSAFE_MESSAGE_TYPE(sealcast::actors::client_request)
+CAF_ALLOW_UNSAFE_MESSAGE_TYPE(sealcast::actors::hello_done)
+CAF_ALLOW_UNSAFE_MESSAGE_TYPE(sealcast::actors::conn_closed)
+CAF_ALLOW_UNSAFE_MESSAGE_TYPE(sealcast::actors::group_creation)
+CAF_ALLOW_UNSAFE_MESSAGE_TYPE(sealcast::actors::presence_change)
+CAF_ALLOW_UNSAFE_MESSAGE_TYPE(sealcast::actors::rotate_request)
+CAF_ALLOW_UNSAFE_MESSAGE_TYPE(sealcast::actors::write_done)

@@ -1,0 +1,52 @@
+#pragma once
+
+#include <caf/actor.hpp>
+
+#include <cstdint>
+#include <memory>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "actors/counters.hpp"
+#include "actors/storage_writer.hpp"
+#include "common/bytes.hpp"
+#include "config/config.hpp"
+#include "crypto/identity.hpp"
+#include "persistence/store.hpp"
+#include "protocol/types.hpp"
+
+namespace sealcast::actors {
+
+/// One event as emitted by an actor; the event bus stamps seq and ts.
+struct event {
+  event_type type = event_type::group_created;
+  std::optional<id16> group;
+  std::optional<id16> user;
+  std::optional<id16> message;
+  std::string data = "{}";  ///< a JSON object as text
+};
+
+/// What every actor shares: configuration, the store and its writer, the broker's identity,
+/// counters, and the handles of the long-lived actors. Built once by the broker before any
+/// actor starts; read-only afterwards except for the atomics inside `counters`.
+struct services {
+  config cfg;
+  persistence::store* store = nullptr;
+  storage_writer* writer = nullptr;
+  std::shared_ptr<const crypto::identity> broker;  ///< signs broker-custody manifests
+  id16 broker_id;
+  broker_counters counters;
+  std::vector<protocol::aead_alg> allowed_algs;
+  protocol::aead_alg default_alg = protocol::aead_alg::aes_256_gcm;
+  std::vector<bool> persist_event;  ///< by event_type: persisted per [events] persist
+  caf::actor directory;
+  caf::actor event_bus;
+  std::atomic<bool> live_event_listeners{false};  ///< someone streams events: send them all
+
+  /// Counts an event and hands it to the event bus when it is persisted or streamed.
+  void emit(event e);
+  [[nodiscard]] bool alg_allowed(protocol::aead_alg a) const noexcept;
+};
+
+}  // namespace sealcast::actors

@@ -1,0 +1,38 @@
+#pragma once
+
+#include <memory>
+#include <mutex>
+#include <span>
+#include <string>
+#include <unordered_map>
+
+#include "actors/services.hpp"
+#include "broker/connection.hpp"
+
+namespace sealcast::broker {
+
+/// The bridge between client WebSocket connections and the actors: sends the challenge,
+/// verifies `hello`, parses every frame once (protocol/), answers malformed frames itself, and
+/// forwards requests to the directory actor. Runs on the gateway's io threads and never blocks.
+class client_handler final : public connection_handler {
+ public:
+  explicit client_handler(std::shared_ptr<actors::services> svc);
+
+  void on_open(std::shared_ptr<connection> conn) override;
+  void on_text(const std::shared_ptr<connection>& conn, std::string&& frame) override;
+  void on_close(const std::shared_ptr<connection>& conn, const close_reason& why) override;
+
+  /// Joins queued frames into one `batch` frame (the gateway's coalesce hook).
+  [[nodiscard]] static std::string coalesce(std::span<const std::shared_ptr<const std::string>> frames);
+
+ private:
+  struct session;
+  [[nodiscard]] std::shared_ptr<session> find(std::uint64_t id);
+  void on_hello(const std::shared_ptr<connection>& conn, session& s, std::string_view frame);
+
+  std::shared_ptr<actors::services> svc_;
+  std::mutex mutex_;
+  std::unordered_map<std::uint64_t, std::shared_ptr<session>> sessions_;
+};
+
+}  // namespace sealcast::broker

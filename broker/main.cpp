@@ -1,0 +1,179 @@
+// sealcastd: loads the configuration, opens the store, starts the actors and both listeners,
+// prints the ready line, and shuts down cleanly on SIGINT or SIGTERM.
+
+#include <caf/actor_system.hpp>
+#include <caf/actor_system_config.hpp>
+#include <caf/send.hpp>
+
+#include <csignal>
+#include <cstdio>
+#include <filesystem>
+#include <iostream>
+#include <pthread.h>
+#include <thread>
+
+#include "actors/directory.hpp"
+#include "actors/events.hpp"
+#include "actors/services.hpp"
+#include "actors/storage_writer.hpp"
+#include "broker/admin_routes.hpp"
+#include "broker/broker_key.hpp"
+#include "broker/client_handler.hpp"
+#include "broker/gateway.hpp"
+#include "broker/http_server.hpp"
+#include "common/log.hpp"
+#include "config/command_line.hpp"
+#include "config/config.hpp"
+#include "persistence/store.hpp"
+
+using namespace sealcast;
+
+namespace {
+
+constexpr int exit_config = 2;
+constexpr int exit_runtime = 1;
+
+int fail(std::string_view what, const error& e) {
+  log::error("sealcastd", what, {{"error", e.message}});
+  return exit_runtime;
+}
+
+/// Blocks SIGINT and SIGTERM in this thread and every thread started after it, so that the
+/// main thread alone receives them through sigwait.
+sigset_t block_shutdown_signals() {
+  sigset_t set;
+  sigemptyset(&set);
+  sigaddset(&set, SIGINT);
+  sigaddset(&set, SIGTERM);
+  pthread_sigmask(SIG_BLOCK, &set, nullptr);
+  std::signal(SIGPIPE, SIG_IGN);
+  return set;
+}
+
+void fill_services(actors::services& svc) {
+  for (auto& name : svc.cfg.encryption.allowed_algorithms)
+    if (auto a = protocol::parse_aead_alg(name)) svc.allowed_algs.push_back(*a);
+  if (auto a = protocol::parse_aead_alg(svc.cfg.encryption.default_algorithm)) svc.default_alg = *a;
+  svc.persist_event.assign(actors::event_type_count, false);
+  for (auto& name : svc.cfg.events.persist) {
+    actors::event_type t;
+    if (actors::parse_event_type(name, t)) svc.persist_event[static_cast<std::size_t>(t)] = true;
+  }
+}
+
+}  // namespace
+
+int main(int argc, char** argv) {
+  auto cl = parse_command_line(argc, argv);
+  if (!cl) {
+    std::cerr << "sealcastd: " << cl.err().message << "\n" << usage("sealcastd");
+    return exit_config;
+  }
+  if (cl->help) {
+    std::cout << usage("sealcastd");
+    return 0;
+  }
+  if (cl->version) {
+    std::cout << "sealcastd " << version() << "\n";
+    return 0;
+  }
+  auto loaded = load_config(*cl);
+  if (!loaded) {
+    std::cerr << "sealcastd: " << loaded.err().message << "\n";
+    return exit_config;
+  }
+  auto svc = std::make_shared<actors::services>();
+  svc->cfg = std::move(*loaded);
+  const auto& cfg = svc->cfg;
+  log::configure(log::parse_level(cfg.log.level).value_or(log::level::info),
+                 log::parse_format(cfg.log.format).value_or(log::format::text));
+  log::info("sealcastd", "starting", {{"version", version()},
+                                      {"config", cl->config_path.empty() ? "(built-in defaults)" : cl->config_path}});
+  log::info("sealcastd", "configuration", {{"summary", describe(cfg)}});
+  fill_services(*svc);
+
+  const auto sigs = block_shutdown_signals();
+
+  // <data_dir>/db holds RocksDB; <data_dir>/broker.key the broker's identity.
+  const std::filesystem::path data_dir = cfg.broker.data_dir;
+  const auto db_dir = data_dir / "db";
+  std::error_code ec;
+  std::filesystem::create_directories(data_dir, ec);
+  if (ec) return fail("cannot create the data directory", {errc::io_error, data_dir.string() + ": " + ec.message()});
+  auto store = persistence::store::open({db_dir.string(), cfg.storage.sync,
+                                         static_cast<std::uint32_t>(cfg.storage.write_buffer_mb), true});
+  if (!store) return fail("cannot open the store", store.err());
+  log::info("sealcastd", "store opened", {{"path", db_dir.string()}, {"sync", cfg.storage.sync}});
+
+  auto key = broker::load_or_create_broker_key(data_dir);
+  if (!key) return fail("cannot load the broker key", key.err());
+  svc->broker = std::make_shared<const crypto::identity>(std::move(*key));
+  svc->broker_id = svc->broker->user_id();
+  svc->store = store->get();
+
+  actors::storage_writer writer(**store, cfg.storage.sync);
+  svc->writer = &writer;
+
+  caf::actor_system_config caf_cfg;
+  const auto workers = cfg.broker.worker_threads ? cfg.broker.worker_threads
+                                                 : std::max(1u, std::thread::hardware_concurrency());
+  caf_cfg.set("scheduler.max-threads", static_cast<std::size_t>(workers));
+  caf_cfg.set("logger.verbosity", caf::atom("quiet"));
+  auto system = std::make_unique<caf::actor_system>(caf_cfg);
+  svc->event_bus = actors::spawn_event_bus(*system, svc);
+  svc->directory = actors::spawn_directory(*system, svc);
+
+  broker::client_handler handler(svc);
+  broker::gateway_options gw;
+  gw.listen = cfg.gateway.listen;
+  gw.io_threads = cfg.gateway.io_threads;
+  gw.max_frame_bytes = cfg.gateway.max_frame_bytes;
+  gw.auth_timeout_ms = static_cast<std::uint32_t>(cfg.gateway.auth_timeout_ms.count());
+  gw.idle_timeout = static_cast<std::uint32_t>(cfg.gateway.idle_timeout.count());
+  gw.max_connections = cfg.gateway.max_connections;
+  gw.slow_consumer_bytes = cfg.limits.slow_consumer_bytes;
+  gw.tls_cert = cfg.gateway.tls_cert;
+  gw.tls_key = cfg.gateway.tls_key;
+  gw.coalesce = &broker::client_handler::coalesce;
+  broker::gateway gateway(gw, handler);
+
+  broker::http_server_options ao;
+  ao.listen = cfg.admin.listen;
+  ao.tls_cert = cfg.admin.tls_cert;
+  ao.tls_key = cfg.admin.tls_key;
+  ao.admin_token = cfg.admin.token;
+  broker::http_server admin(ao);
+  broker::register_admin_routes(admin, svc);
+
+  auto client_ep = gateway.start();
+  if (!client_ep) return fail("cannot start the client listener", client_ep.err());
+  auto admin_ep = admin.start();
+  if (!admin_ep) return fail("cannot start the admin listener", admin_ep.err());
+
+  const bool wss = !cfg.gateway.tls_cert.empty();
+  const bool https = !cfg.admin.tls_cert.empty();
+  std::printf("sealcastd ready client=%s://%s/ws admin=%s://%s broker=%s\n", wss ? "wss" : "ws",
+              client_ep->to_string().c_str(), https ? "https" : "http", admin_ep->to_string().c_str(),
+              svc->broker_id.hex().c_str());
+  std::fflush(stdout);
+  log::info("sealcastd", "ready", {{"client", client_ep->to_string()}, {"admin", admin_ep->to_string()},
+                                   {"broker", svc->broker_id.hex()}});
+
+  int sig = 0;
+  sigwait(&sigs, &sig);
+  log::info("sealcastd", "shutting down", {{"signal", sig == SIGINT ? "SIGINT" : "SIGTERM"}});
+
+  // Drain: stop taking connections, let the actors flush their state, commit what is queued,
+  // then close the database.
+  gateway.stop();
+  admin.stop();
+  caf::anon_send_exit(svc->directory, caf::exit_reason::user_shutdown);
+  caf::anon_send_exit(svc->event_bus, caf::exit_reason::user_shutdown);
+  system->await_all_actors_done();
+  system.reset();
+  writer.stop();
+  const auto stats = writer.stats();
+  if (auto st = (*store)->close(); !st) return fail("closing the store failed", st.err());
+  log::info("sealcastd", "stopped", {{"batches", stats.batches}, {"writes", stats.writes}});
+  return 0;
+}

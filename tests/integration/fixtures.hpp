@@ -1,0 +1,118 @@
+#pragma once
+
+// Shared set-up for the integration tests: a broker in a temporary directory, logged-in
+// clients, and broker-custody groups whose members all hold the first key.
+
+#include <catch2/catch_test_macros.hpp>
+
+#include <chrono>
+#include <memory>
+#include <string>
+#include <thread>
+#include <vector>
+
+#include "tests/support/broker_process.hpp"
+#include "tests/support/test_client.hpp"
+
+namespace sealcast::test {
+
+namespace proto = protocol;
+namespace srv = protocol::server;
+namespace cli = protocol::client;
+
+/// `--set key=value` as two arguments.
+inline std::vector<std::string> sets(std::initializer_list<std::string> kvs) {
+  std::vector<std::string> out;
+  for (const auto& kv : kvs) {
+    out.emplace_back("--set");
+    out.push_back(kv);
+  }
+  return out;
+}
+
+/// A sealcastd on its own data directory; restart() keeps the data.
+struct broker_fixture {
+  temp_dir dir;
+  std::vector<std::string> args;
+  std::unique_ptr<broker_process> broker;
+
+  explicit broker_fixture(std::vector<std::string> extra = {})
+      : args(std::move(extra)), broker(std::make_unique<broker_process>(dir.path() / "data", args)) {}
+  [[nodiscard]] std::uint16_t port() const { return broker->client_port(); }
+  void restart() {
+    broker.reset();
+    broker = std::make_unique<broker_process>(dir.path() / "data", args);
+  }
+};
+
+/// Waits until the broker can look the client's user up (user_keys answers ok). The welcome
+/// alone should be enough; session_test checks that separately so that this race, while it
+/// exists, does not hide what the other tests check.
+inline void settle(test_client& c) {
+  for (int i = 0; i < 100; ++i) {
+    if (c.request(proto::client::user_keys{{}, c.user_id()}).is_ok()) return;
+    std::this_thread::sleep_for(std::chrono::milliseconds(20));
+  }
+  FAIL("the broker never learnt user " << c.user_id().hex());
+}
+
+/// A new identity, logged in and known to the broker.
+inline std::unique_ptr<test_client> online(std::uint16_t port, const std::string& name = "") {
+  auto c = std::make_unique<test_client>();
+  c->login(port, name);
+  settle(*c);
+  return c;
+}
+
+/// Creates a broker-custody group of `owner` and `others`; every one of them holds epoch 1.
+inline id16 make_group(test_client& owner, const std::vector<test_client*>& others, const std::string& name = "g") {
+  std::vector<id16> ids;
+  for (auto* o : others) ids.push_back(o->user_id());
+  const auto g = owner.create_group(name, ids);
+  REQUIRE(owner.wait_key(g, 1));
+  for (auto* o : others) REQUIRE(o->wait_key(g, 1));
+  return g;
+}
+
+/// Reads `n` message pushes of `group` (in arrival order), failing the test on a timeout.
+inline std::vector<srv::message> messages(test_client& c, const id16& group, std::size_t n,
+                                          std::chrono::milliseconds timeout = std::chrono::seconds(5)) {
+  std::vector<srv::message> out;
+  const auto deadline = std::chrono::steady_clock::now() + timeout;
+  while (out.size() < n) {
+    const auto left =
+        std::chrono::duration_cast<std::chrono::milliseconds>(deadline - std::chrono::steady_clock::now());
+    if (left.count() <= 0) break;
+    auto f = c.wait_for(
+        [&](const proto::server_frame& x) {
+          auto* m = std::get_if<srv::message>(&x);
+          return m && m->group == group;
+        },
+        left);
+    if (!f) break;
+    out.push_back(std::get<srv::message>(std::move(*f)));
+  }
+  INFO("received " << out.size() << " of " << n << " messages");
+  REQUIRE(out.size() == n);
+  return out;
+}
+
+/// True when no message of `group` arrives within `window`.
+inline bool no_message(test_client& c, const id16& group, std::chrono::milliseconds window) {
+  return !c.wait_for(
+      [&](const proto::server_frame& x) {
+        auto* m = std::get_if<srv::message>(&x);
+        return m && m->group == group;
+      },
+      window);
+}
+
+/// The plaintext of a delivery, failing the test if it does not verify or decrypt.
+inline std::string plain(test_client& c, const srv::message& m) {
+  auto r = c.decrypt(m);
+  INFO("seq " << m.seq << ": " << (r ? std::string("ok") : r.err().message));
+  REQUIRE(r.ok());
+  return *r;
+}
+
+}  // namespace sealcast::test
