@@ -135,7 +135,7 @@ class ws_session final : public connection,
 
     auto [ec] = co_await ws.async_accept(req, use_nothrow);
     req = {};  // the request is not needed past the handshake
-    if (ec || self->shutdown_pending_) {
+    if (ec) {
       self->phase_ = phase::done;
       self->drop_socket();
       self->release_slot();
@@ -143,6 +143,8 @@ class ws_session final : public connection,
     }
     self->phase_ = phase::open;
     self->st_->handler.on_open(self);
+    // stop() came during the handshake: the client already has its 101, so close properly.
+    if (self->shutdown_pending_) self->begin_close(close_cause::shutdown, 1001, "going away", false);
     if (opt.auth_timeout_ms != 0 && !self->authenticated_ && self->phase_ == phase::open) {
       self->arm_deadline(deadline_kind::auth, std::chrono::milliseconds(opt.auth_timeout_ms));
     }
