@@ -2,6 +2,9 @@
 
 #include <algorithm>
 #include <chrono>
+#include <optional>
+#include <thread>
+#include <vector>
 
 #include "actors/events.hpp"
 #include "actors/group_state.hpp"
@@ -55,22 +58,43 @@ const persistence::epoch_record* group_state::epoch_rec(std::uint64_t e) {
 }
 
 std::shared_ptr<const std::string> group_state::key_frame(std::uint64_t e, const id16& user) {
-  const auto* er = epoch_rec(e);
-  if (!er) return nullptr;
   auto wrapped = svc->store->get_wrapped_key(rec.id, e, user);
   if (!wrapped) return nullptr;
-  protocol::server::key k;
-  k.group = rec.id;
-  k.epoch = e;
-  k.key_id = er->key_id;
-  k.alg = static_cast<protocol::aead_alg>(er->alg);
-  k.wrapped = *wrapped;
-  k.custody = static_cast<protocol::key_custody>(rec.custody);
-  k.issuer = er->issuer;
-  k.manifest.prev_hash = er->prev_hash;
-  k.manifest.members = to_wire(er->members);
-  k.manifest.sig = er->signature;
-  return std::make_shared<const std::string>(protocol::to_json(k));
+  return key_frame(e, *wrapped);
+}
+
+std::shared_ptr<const std::string> group_state::key_frame(std::uint64_t e, const wrapped_key& wrapped) {
+  auto it = key_templates.find(e);
+  if (it == key_templates.end()) {
+    const auto* er = epoch_rec(e);
+    if (!er) return nullptr;
+    protocol::server::key k;
+    k.group = rec.id;
+    k.epoch = e;
+    k.key_id = er->key_id;
+    k.alg = static_cast<protocol::aead_alg>(er->alg);
+    k.custody = static_cast<protocol::key_custody>(rec.custody);
+    k.issuer = er->issuer;
+    k.manifest.prev_hash = er->prev_hash;
+    k.manifest.members = to_wire(er->members);
+    k.manifest.sig = er->signature;
+    // Serialize once with a placeholder and cut around it: the codec writes "wrapped" as one
+    // padded base64 string of fixed length, before the manifest.
+    const std::string full = protocol::to_json(k);
+    const std::string field = "\"wrapped\":\"";
+    const auto at = full.find(field);
+    const auto len = to_base64(k.wrapped).size();
+    if (at == std::string::npos || at + field.size() + len > full.size()) return nullptr;
+    it = key_templates.emplace(e, std::make_pair(full.substr(0, at + field.size()), full.substr(at + field.size() + len)))
+             .first;
+  }
+  const auto& [head, tail] = it->second;
+  std::string out;
+  out.reserve(head.size() + 108 + tail.size());
+  out += head;
+  out += to_base64(wrapped);
+  out += tail;
+  return std::make_shared<const std::string>(std::move(out));
 }
 
 void group_state::keys_request(client_request& req, const protocol::client::keys& k) {
@@ -131,16 +155,41 @@ void group_state::start_epoch(std::string reason, bool removal, persistence::wri
   }
   er.manifest_hash = *hash;
   std::copy(sig->begin(), sig->end(), er.signature.begin());
+  // HPKE wrap to every member: two X25519 multiplications each, so spread over the cores.
+  std::vector<const member_state*> order;
+  order.reserve(members.size());
+  for (auto& [id, m] : members) order.push_back(&m);
+  std::vector<std::optional<persistence::wrapped_key>> blobs(order.size());
+  auto wrap_range = [&](std::size_t from, std::size_t to) {
+    for (std::size_t i = from; i < to; ++i) {
+      auto w = crypto::wrap_group_key(order[i]->kx_pk, rec.id, e, key);
+      if (!w || w->size() != 80) continue;
+      persistence::wrapped_key blob{};
+      std::copy(w->begin(), w->end(), blob.begin());
+      blobs[i] = blob;
+    }
+  };
+  const std::size_t threads =
+      order.size() < 64 ? 1 : std::clamp<std::size_t>(std::thread::hardware_concurrency(), 1, 8);
+  {
+    std::vector<std::thread> pool;
+    const std::size_t chunk = (order.size() + threads - 1) / threads;
+    for (std::size_t t = 1; t < threads; ++t)
+      pool.emplace_back(wrap_range, std::min(order.size(), t * chunk), std::min(order.size(), (t + 1) * chunk));
+    wrap_range(0, std::min(order.size(), chunk));
+    for (auto& th : pool) th.join();
+  }
   std::size_t wrapped = 0;
-  for (auto& [id, m] : members) {
-    auto w = crypto::wrap_group_key(m.kx_pk, rec.id, e, key);
-    if (!w || w->size() != 80) {
+  std::vector<std::pair<id16, persistence::wrapped_key>> fresh;
+  fresh.reserve(order.size());
+  for (std::size_t i = 0; i < order.size(); ++i) {
+    const auto& id = order[i]->rec.user;
+    if (!blobs[i]) {
       log::error("group", "could not wrap the group key", {{"group", rec.id.hex()}, {"user", id.hex()}});
       continue;
     }
-    persistence::wrapped_key blob{};
-    std::copy(w->begin(), w->end(), blob.begin());
-    extra.put_wrapped_key(rec.id, e, id, blob);
+    extra.put_wrapped_key(rec.id, e, id, *blobs[i]);
+    fresh.emplace_back(id, *blobs[i]);
     ++wrapped;
   }
   auto next = rec;
@@ -151,7 +200,7 @@ void group_state::start_epoch(std::string reason, bool removal, persistence::wri
   extra.put_group(next);
   const auto build_us = steady_us() - started_us;
   commit(std::move(extra), [this, er = std::move(er), next, wrapped, reason = std::move(reason),
-                            done = std::move(done), build_us](const write_done& w) mutable {
+                            done = std::move(done), build_us, fresh = std::move(fresh)](const write_done& w) mutable {
     if (!w.ok) {
       log::error("group", "epoch write failed", {{"group", rec.id.hex()}, {"error", w.error}});
       done(rec.epoch);
@@ -169,10 +218,13 @@ void group_state::start_epoch(std::string reason, bool removal, persistence::wri
                     event_data({{"epoch", epoch}, {"reason", reason}, {"members", wrapped}, {"custody", "broker"}})});
     log::info("group", "key rotated",
               {{"group", rec.id.hex()}, {"epoch", epoch}, {"reason", reason}, {"members", wrapped}, {"build_us", build_us}});
-    for (auto& [id, m] : members) {
-      if (m.conns.empty()) continue;
-      if (auto f = key_frame(epoch, id))
-        for (auto& c : m.conns) c->send(f);
+    // Keys before the reply: a client that publishes as soon as its change is acknowledged
+    // must already hold the new epoch, or its message would miss the member it just added.
+    for (auto& [id, blob] : fresh) {
+      auto* m = find_member(id);
+      if (!m || m->conns.empty()) continue;
+      if (auto f = key_frame(epoch, blob))
+        for (auto& c : m->conns) c->send(f);
     }
     done(epoch);
   });

@@ -61,6 +61,9 @@ struct group_state {
   persistence::group_record rec;
   std::map<id16, member_state> members;  ///< sorted by id bytes: the manifest order
   std::map<std::uint64_t, persistence::epoch_record> epochs;  ///< cache of loaded epochs
+  /// Per epoch, its key frame serialized once around the member-specific `wrapped` value: a
+  /// key frame carries the whole manifest, so building it per member would cost O(members^2).
+  std::map<std::uint64_t, std::pair<std::string, std::string>> key_templates;
   std::deque<pending_message> window;  ///< seqs [window_base, rec.next_seq)
   std::uint64_t window_base = 1;
   bool loaded = false;
@@ -130,6 +133,8 @@ struct group_state {
   [[nodiscard]] const persistence::epoch_record* epoch_rec(std::uint64_t e);
   /// The key frame of epoch `e` for `user`, or nullptr when the user has no key of it.
   [[nodiscard]] std::shared_ptr<const std::string> key_frame(std::uint64_t e, const id16& user);
+  /// The key frame of epoch `e` around a wrapped key already at hand.
+  [[nodiscard]] std::shared_ptr<const std::string> key_frame(std::uint64_t e, const wrapped_key& wrapped);
   void send_keys(const id16& user, const connection_ptr& conn, std::uint64_t from_epoch);
   void keys_request(client_request& req, const protocol::client::keys& k);
   [[nodiscard]] std::vector<persistence::manifest_member> manifest_members() const;

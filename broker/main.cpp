@@ -118,6 +118,10 @@ int main(int argc, char** argv) {
   const auto workers = cfg.broker.worker_threads ? cfg.broker.worker_threads
                                                  : std::max(1u, std::thread::hardware_concurrency());
   caf_cfg.set("scheduler.max-threads", static_cast<std::size_t>(workers));
+  // The work-stealing policy polls: after ~25 ms without work its workers sleep 10 ms between
+  // polls, so a message from an io thread can wait that long per actor hop. The sharing policy
+  // wakes a worker through a condition variable at once, which is what a broker's latency needs.
+  caf_cfg.set("scheduler.policy", caf::atom("sharing"));
   caf_cfg.set("logger.verbosity", caf::atom("quiet"));
   auto system = std::make_unique<caf::actor_system>(caf_cfg);
   svc->event_bus = actors::spawn_event_bus(*system, svc);
