@@ -6,6 +6,7 @@
 #include <thread>
 #include <vector>
 
+#include "actors/ephemeral_pool.hpp"
 #include "actors/events.hpp"
 #include "actors/group_state.hpp"
 #include "common/log.hpp"
@@ -161,8 +162,15 @@ void group_state::start_epoch(std::string reason, bool removal, persistence::wri
   for (auto& [id, m] : members) order.push_back(&m);
   std::vector<std::optional<persistence::wrapped_key>> blobs(order.size());
   auto wrap_range = [&](std::size_t from, std::size_t to) {
+    auto ready = svc->ephemerals ? svc->ephemerals->take(to - from) : std::vector<crypto::hpke_ephemeral>{};
     for (std::size_t i = from; i < to; ++i) {
-      auto w = crypto::wrap_group_key(order[i]->kx_pk, rec.id, e, key);
+      result<bytes> w = error{errc::internal, "not wrapped"};
+      if (!ready.empty()) {
+        w = crypto::wrap_group_key(std::move(ready.back()), order[i]->kx_pk, rec.id, e, key);
+        ready.pop_back();
+      } else {
+        w = crypto::wrap_group_key(order[i]->kx_pk, rec.id, e, key);
+      }
       if (!w || w->size() != 80) continue;
       persistence::wrapped_key blob{};
       std::copy(w->begin(), w->end(), blob.begin());

@@ -18,6 +18,8 @@
 
 namespace sealcast::actors {
 
+class ephemeral_pool;
+
 /// One event as emitted by an actor; the event bus stamps seq and ts.
 struct event {
   event_type type = event_type::group_created;
@@ -34,6 +36,7 @@ struct services {
   config cfg;
   persistence::store* store = nullptr;
   storage_writer* writer = nullptr;
+  ephemeral_pool* ephemerals = nullptr;  ///< precomputed HPKE ephemerals; may be null
   std::shared_ptr<const crypto::identity> broker;  ///< signs broker-custody manifests
   id16 broker_id;
   broker_counters counters;

@@ -13,6 +13,7 @@
 #include <thread>
 
 #include "actors/directory.hpp"
+#include "actors/ephemeral_pool.hpp"
 #include "actors/events.hpp"
 #include "actors/services.hpp"
 #include "actors/storage_writer.hpp"
@@ -113,6 +114,9 @@ int main(int argc, char** argv) {
 
   actors::storage_writer writer(**store, cfg.storage.sync);
   svc->writer = &writer;
+  // Enough precomputed HPKE ephemerals for two rotations of a full group.
+  actors::ephemeral_pool ephemerals(std::min<std::size_t>(2 * cfg.pubsub.max_members, 8192));
+  svc->ephemerals = &ephemerals;
 
   caf::actor_system_config caf_cfg;
   const auto workers = cfg.broker.worker_threads ? cfg.broker.worker_threads
@@ -175,6 +179,7 @@ int main(int argc, char** argv) {
   caf::anon_send_exit(svc->event_bus, caf::exit_reason::user_shutdown);
   system->await_all_actors_done();
   system.reset();
+  ephemerals.stop();
   writer.stop();
   const auto stats = writer.stats();
   if (auto st = (*store)->close(); !st) return fail("closing the store failed", st.err());
