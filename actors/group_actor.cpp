@@ -272,24 +272,7 @@ void group_state::handle(client_request& req) {
               return reply_error(conn, j.rid, errc::group_full, "the group has reached max_members");
             auto u = req.subject ? result<persistence::user_record>(*req.subject) : svc->store->get_user(user);
             if (!u) return reply_error(conn, j.rid, errc::internal, "user record not found");
-            member_state m;
-            m.rec = persistence::member_record{rec.id, user, member_role::member, now_ms(), rec.next_seq - 1, rec.next_seq};
-            m.kx_pk = u->kx_pk;
-            m.sign_pk = u->sign_pk;
-            m.sent_seq = m.rec.acked_seq;
-            persistence::write_batch batch;
-            batch.put_member(m.rec);
-            members.emplace(user, std::move(m));
-            changing = true;
-            auto rid = j.rid;
-            start_epoch("member joined", false, std::move(batch), [this, conn, rid, user](std::uint64_t epoch) {
-              svc->emit(event{event_type::member_joined, rec.id, user, std::nullopt, "{}"});
-              reply(conn, protocol::make_ok(rid, protocol::epoch_result{epoch}));
-              push_to_members(std::make_shared<const std::string>(
-                  member_frame(rec.id, user, protocol::member_action::joined, epoch)));
-              self->send(svc->directory, online_atom::value, rec.id, user);
-              finish_change();
-            });
+            admit_member(conn, j.rid, *u, member_role::member, "member joined");
           },
           [&](pc::add_member& a) {
             if (!find_member(user)) return reply_error(conn, a.rid, errc::not_member, "not a member of this group");
@@ -301,26 +284,7 @@ void group_state::handle(client_request& req) {
               return reply_error(conn, a.rid, errc::group_full, "the group has reached max_members");
             auto u = req.subject ? result<persistence::user_record>(*req.subject) : svc->store->get_user(a.user);
             if (!u) return reply_error(conn, a.rid, errc::unknown_user, "unknown user " + a.user.hex());
-            member_state m;
-            m.rec = persistence::member_record{rec.id, a.user, static_cast<member_role>(a.role), now_ms(),
-                                               rec.next_seq - 1, rec.next_seq};
-            m.kx_pk = u->kx_pk;
-            m.sign_pk = u->sign_pk;
-            m.sent_seq = m.rec.acked_seq;
-            persistence::write_batch batch;
-            batch.put_member(m.rec);
-            members.emplace(a.user, std::move(m));
-            changing = true;
-            auto rid = a.rid;
-            auto added = a.user;
-            start_epoch("member added", false, std::move(batch), [this, conn, rid, added](std::uint64_t epoch) {
-              svc->emit(event{event_type::member_joined, rec.id, added, std::nullopt, "{}"});
-              reply(conn, protocol::make_ok(rid, protocol::epoch_result{epoch}));
-              push_to_members(std::make_shared<const std::string>(
-                  member_frame(rec.id, added, protocol::member_action::joined, epoch)));
-              self->send(svc->directory, online_atom::value, rec.id, added);
-              finish_change();
-            });
+            admit_member(conn, a.rid, *u, static_cast<member_role>(a.role), "member added");
           },
           [&](pc::leave& l) {
             auto* m = find_member(user);
@@ -345,6 +309,30 @@ void group_state::handle(client_request& req) {
           },
       },
       req.frame);
+}
+
+void group_state::admit_member(const connection_ptr& conn, const protocol::request_id& rid,
+                               const persistence::user_record& user, persistence::member_role role,
+                               std::string reason) {
+  // A new member is a recipient from the next seq on: nothing published before it joined.
+  member_state m;
+  m.rec = persistence::member_record{rec.id, user.id, role, now_ms(), rec.next_seq - 1, rec.next_seq};
+  m.kx_pk = user.kx_pk;
+  m.sign_pk = user.sign_pk;
+  m.sent_seq = m.rec.acked_seq;
+  persistence::write_batch batch;
+  batch.put_member(m.rec);
+  members.emplace(user.id, std::move(m));
+  changing = true;
+  const id16 added = user.id;
+  start_epoch(std::move(reason), false, std::move(batch), [this, conn, rid, added](std::uint64_t epoch) {
+    svc->emit(event{event_type::member_joined, rec.id, added, std::nullopt, "{}"});
+    reply(conn, protocol::make_ok(rid, protocol::epoch_result{epoch}));
+    push_to_members(
+        std::make_shared<const std::string>(member_frame(rec.id, added, protocol::member_action::joined, epoch)));
+    self->send(svc->directory, online_atom::value, rec.id, added);
+    finish_change();
+  });
 }
 
 void group_state::remove_member(const connection_ptr& conn, const protocol::request_id& rid, const id16& user,

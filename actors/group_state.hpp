@@ -85,6 +85,8 @@ struct group_state {
   void handle(client_request& req);
   void create(group_creation& c);
   void finish_change();
+  void admit_member(const connection_ptr& conn, const protocol::request_id& rid, const persistence::user_record& user,
+                    persistence::member_role role, std::string reason);
   void remove_member(const connection_ptr& conn, const protocol::request_id& rid, const id16& user,
                      protocol::member_action action);
   void reply(const connection_ptr& conn, std::string json) const;
