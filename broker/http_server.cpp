@@ -35,14 +35,9 @@ result<endpoint> http_server::start() {
   const auto& opt = st.options;
   auto at = detail::parse_listen(opt.listen);
   if (!at) return std::move(at).err();
-  if (opt.tls_cert.empty() != opt.tls_key.empty()) {
-    return error{errc::config_error, "admin.tls_cert and admin.tls_key must be set together"};
-  }
-  if (!opt.tls_cert.empty()) {
-    auto tls = detail::make_server_tls(opt.tls_cert, opt.tls_key);
-    if (!tls) return std::move(tls).err();
-    st.tls = std::move(*tls);
-  }
+  auto tls = detail::load_tls(opt.tls_cert, opt.tls_key, "admin");
+  if (!tls) return std::move(tls).err();
+  st.tls = std::move(*tls);
   auto bound = impl_->listener.start(*at, opt.io_threads, [state = impl_->st](tcp::socket s) {
     detail::start_http_session(state, std::move(s));
   });

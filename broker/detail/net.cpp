@@ -38,6 +38,16 @@ result<tcp::endpoint> parse_listen(std::string_view listen) {
   return tcp::endpoint(address, static_cast<std::uint16_t>(port));
 }
 
+result<std::shared_ptr<asio::ssl::context>> load_tls(const std::string& cert_file, const std::string& key_file,
+                                                    std::string_view section) {
+  if (cert_file.empty() != key_file.empty()) {
+    const std::string s(section);
+    return error{errc::config_error, s + ".tls_cert and " + s + ".tls_key must be set together"};
+  }
+  if (cert_file.empty()) return std::shared_ptr<asio::ssl::context>{};
+  return make_server_tls(cert_file, key_file);
+}
+
 result<std::shared_ptr<asio::ssl::context>> make_server_tls(const std::string& cert_file,
                                                            const std::string& key_file) {
   auto ctx = std::make_shared<asio::ssl::context>(asio::ssl::context::tls_server);

@@ -31,6 +31,12 @@ using tcp = asio::ip::tcp;
 [[nodiscard]] result<std::shared_ptr<asio::ssl::context>> make_server_tls(const std::string& cert_file,
                                                                           const std::string& key_file);
 
+/// The TLS context a listener's `tls_cert`/`tls_key` ask for: null when both are empty,
+/// config_error ("<section>.tls_cert and <section>.tls_key must be set together") when only one is.
+[[nodiscard]] result<std::shared_ptr<asio::ssl::context>> load_tls(const std::string& cert_file,
+                                                                   const std::string& key_file,
+                                                                   std::string_view section);
+
 /// A listening socket and the threads that run its io_context: the part both servers share.
 class listener {
  public:
