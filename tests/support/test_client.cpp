@@ -149,6 +149,10 @@ reply test_client::request(protocol::client_frame frame, std::chrono::millisecon
       },
       frame);
   send_raw(protocol::to_json(frame));
+  return await_reply(rid, timeout);
+}
+
+reply test_client::await_reply(const protocol::request_id& rid, std::chrono::milliseconds timeout) {
   reply r;
   auto f = wait_for(
       [&](const protocol::server_frame& x) {
@@ -173,20 +177,7 @@ reply test_client::request_json(const std::string& json_object, std::chrono::mil
   const bool empty = next != std::string::npos && text[next] == '}';
   text.insert(brace + 1, "\"rid\":" + rid.json() + (empty ? "" : ","));
   send_raw(text);
-  reply r;
-  auto f = wait_for(
-      [&](const protocol::server_frame& x) {
-        if (auto* ok = std::get_if<protocol::server::ok>(&x)) return ok->rid == rid;
-        if (auto* e = std::get_if<protocol::server::error>(&x)) return e->rid == rid;
-        return false;
-      },
-      timeout);
-  if (!f) return r;
-  if (auto* ok = std::get_if<protocol::server::ok>(&*f))
-    r.ok = std::move(*ok);
-  else
-    r.error = std::get<protocol::server::error>(std::move(*f));
-  return r;
+  return await_reply(rid, timeout);
 }
 
 // -- keys ---------------------------------------------------------------------------------------

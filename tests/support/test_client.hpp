@@ -152,6 +152,8 @@ class test_client {
   void on_key(const protocol::server::key& k);
   std::optional<bytes> sign_pk_of(const id16& user);
   protocol::request_id next_rid() { return protocol::request_id::from_number(++rid_); }
+  /// Waits for the ok or error that answers `rid`, keeping every other frame for later.
+  reply await_reply(const protocol::request_id& rid, std::chrono::milliseconds timeout);
 
   crypto::identity id_;
   std::unique_ptr<ws_client> ws_;
