@@ -17,11 +17,12 @@ packages=(
   libtomlplusplus-dev
   libssl-dev openssl
   python3
+  # Test-time tools: headless Chromium renders the dashboard, promtool checks /metrics, and
+  # nats-server is the comparison target of sealcast-bench.
+  chromium nats-server prometheus
 )
 # Catch2 3 only exists in bookworm-backports (bookworm main ships Catch2 2).
 backports=(catch2)
-# Optional extras for the operator and bench issues, installed when asked for.
-if [[ ${SEALCAST_EXTRAS:-0} == 1 ]]; then packages+=(chromium nats-server prometheus); fi
 
 missing=()
 for p in "${packages[@]}"; do
