@@ -160,7 +160,8 @@ class reader {
 constexpr std::uint8_t max_role = 3;
 constexpr std::uint8_t max_policy = 2;
 constexpr std::uint8_t max_custody = 2;
-constexpr std::uint8_t max_kind = 2;
+constexpr std::uint8_t max_kind = 3;
+constexpr std::uint8_t max_outcome = 2;
 // user(16) + kx_pk(32) + role(1): used to bound a member count before reserving.
 constexpr std::size_t manifest_member_size = 49;
 
@@ -279,13 +280,40 @@ status decode(byte_view value, message_record& out) {
   return in.finish();
 }
 
-bytes encode(const message_locator& r) { return writer{}.enumeration(r.kind).id(r.owner).u64(r.seq).take(); }
+// A settled locator carries one more field, the settle time that keys its outcome row.
+bytes encode(const message_locator& r) {
+  writer w;
+  w.enumeration(r.kind).id(r.owner).u64(r.seq);
+  if (r.kind == message_kind::settled) w.u64(r.settled_ms);
+  return w.take();
+}
 
 status decode(byte_view value, message_locator& out) {
   reader in(value, "message_id");
   in.enumeration(out.kind, max_kind);
   in.id(out.owner);
   in.u64(out.seq);
+  out.settled_ms = 0;
+  if (out.kind == message_kind::settled) in.u64(out.settled_ms);
+  return in.finish();
+}
+
+bytes encode(const message_outcome& r) {
+  return writer{}.id(r.group).u64(r.seq).id(r.sender).u64(r.epoch).u64(r.ts_ms).enumeration(r.status)
+      .u32(r.recipient_count).u32(r.delivery_attempts).u32(r.remaining_recipients).take();
+}
+
+status decode(byte_view value, message_outcome& out) {
+  reader in(value, "message_outcome");
+  in.id(out.group);
+  in.u64(out.seq);
+  in.id(out.sender);
+  in.u64(out.epoch);
+  in.u64(out.ts_ms);
+  in.enumeration(out.status, max_outcome);
+  in.u32(out.recipient_count);
+  in.u32(out.delivery_attempts);
+  in.u32(out.remaining_recipients);
   return in.finish();
 }
 

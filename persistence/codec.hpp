@@ -24,6 +24,7 @@ inline constexpr std::uint8_t format_v1 = 1;
 [[nodiscard]] bytes encode(const message_record& r);
 [[nodiscard]] bytes encode(const message_locator& r);
 [[nodiscard]] bytes encode(const direct_record& r);
+[[nodiscard]] bytes encode(const message_outcome& r);
 [[nodiscard]] bytes encode(const event_record& r);
 /// A user_groups value: the role.
 [[nodiscard]] bytes encode_user_group(member_role role);
@@ -42,6 +43,8 @@ inline constexpr std::uint8_t format_v1 = 1;
 [[nodiscard]] status decode(byte_view value, message_record& out);
 /// Fills all of `out`.
 [[nodiscard]] status decode(byte_view value, message_locator& out);
+/// Fills the value fields of `out` (not settled_ms, id).
+[[nodiscard]] status decode(byte_view value, message_outcome& out);
 /// Fills the value fields of `out` (not recipient, seq).
 [[nodiscard]] status decode(byte_view value, direct_record& out);
 /// Fills the value fields of `out` (not seq).

@@ -53,6 +53,19 @@ bytes meta_key(std::string_view name) {
   return out;
 }
 
+bytes encode(const outcome_key& k) {
+  bytes out;
+  out.reserve(u64_size + id_size);
+  put_u64be(out, k.settled_ms);
+  append(out, k.id.view());
+  return out;
+}
+
+result<outcome_key> decode_outcome_key(byte_view key) {
+  if (key.size() != u64_size + id_size) return wrong_length("message_outcome", key.size(), u64_size + id_size);
+  return outcome_key{get_u64be(key.data()), id_at(key, u64_size)};
+}
+
 bytes encode(const member_key& k) { return id_id(k.group, k.user); }
 bytes encode(const user_group_key& k) { return id_id(k.user, k.group); }
 bytes encode(const epoch_key& k) { return id_u64(k.group, k.epoch); }

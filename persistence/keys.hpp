@@ -48,6 +48,13 @@ struct direct_key {
   friend bool operator==(const direct_key&, const direct_key&) = default;
 };
 
+/// message_outcomes: u64be(settled_ms) || message id, so that trimming by age is a range.
+struct outcome_key {
+  std::uint64_t settled_ms = 0;
+  id16 id;
+  friend bool operator==(const outcome_key&, const outcome_key&) = default;
+};
+
 /// users, groups, message_ids: the 16 id bytes.
 [[nodiscard]] bytes id_key(const id16& id);
 /// events: u64be(seq).
@@ -55,6 +62,8 @@ struct direct_key {
 /// meta: the name's ASCII bytes.
 [[nodiscard]] bytes meta_key(std::string_view name);
 
+[[nodiscard]] bytes encode(const outcome_key& k);
+[[nodiscard]] result<outcome_key> decode_outcome_key(byte_view key);
 [[nodiscard]] bytes encode(const member_key& k);
 [[nodiscard]] bytes encode(const user_group_key& k);
 [[nodiscard]] bytes encode(const epoch_key& k);

@@ -29,8 +29,11 @@ using sealcast::member_role;
 using sealcast::group_policy;
 /// Who holds a group's keys.
 using sealcast::key_custody;
-/// What a message id points at.
-enum class message_kind : std::uint8_t { group = 1, direct = 2 };
+/// What a message id points at: a stored group message, a stored direct, or the outcome row of
+/// a group message that was deleted (delivered or expired).
+enum class message_kind : std::uint8_t { group = 1, direct = 2, settled = 3 };
+/// The final status of a settled group message.
+enum class message_outcome_status : std::uint8_t { delivered = 1, expired = 2 };
 
 /// A known user (users family, keyed by id).
 struct user_record {
@@ -146,8 +149,28 @@ struct message_locator {
   message_kind kind = message_kind::group;
   id16 owner;  ///< the group id, or the recipient's user id for a direct
   std::uint64_t seq = 0;
+  std::uint64_t settled_ms = 0;  ///< kind settled only: when, which keys its message_outcomes row
 
   friend bool operator==(const message_locator&, const message_locator&) = default;
+};
+
+/// What is left of a deleted group message (message_outcomes family, keyed by settled_ms then
+/// id): enough to answer "what happened to message X" without its ciphertext. The row and the
+/// message_ids tombstone pointing at it are trimmed together after events.retention.
+struct message_outcome {
+  std::uint64_t settled_ms = 0;
+  id16 id;
+  id16 group;
+  std::uint64_t seq = 0;
+  id16 sender;
+  std::uint64_t epoch = 0;
+  std::uint64_t ts_ms = 0;
+  message_outcome_status status = message_outcome_status::delivered;
+  std::uint32_t recipient_count = 0;
+  std::uint32_t delivery_attempts = 0;
+  std::uint32_t remaining_recipients = 0;  ///< recipients that never acknowledged it
+
+  friend bool operator==(const message_outcome&, const message_outcome&) = default;
 };
 
 /// A stored direct message (directs family, keyed by recipient then seq).

@@ -128,6 +128,14 @@ class store {
   [[nodiscard]] result<std::size_t> stage_message_deletion(write_batch& batch, const id16& group,
                                                            std::uint64_t from_seq, std::uint64_t end_seq) const;
 
+  /// The outcome of a settled group message (not_found when the id is unknown, still stored,
+  /// or its outcome was trimmed).
+  [[nodiscard]] result<message_outcome> get_message_outcome(const id16& message_id) const;
+  /// Adds to `batch` the deletion of outcomes settled before `before_ms` and of their
+  /// message_ids tombstones, at most `limit` of them (the oldest). Answers the count.
+  [[nodiscard]] result<std::size_t> stage_outcome_trim(write_batch& batch, std::uint64_t before_ms,
+                                                       std::size_t limit) const;
+
   // Direct messages.
   /// One direct message of a recipient.
   [[nodiscard]] result<direct_record> get_direct(const id16& recipient, std::uint64_t seq) const;

@@ -93,6 +93,40 @@ result<std::size_t> store::delete_messages(const id16& group, std::uint64_t from
   return n;
 }
 
+result<message_outcome> store::get_message_outcome(const id16& message_id) const {
+  auto loc = find_message(message_id);
+  if (!loc) return std::move(loc).err();
+  if (loc->kind != message_kind::settled)
+    return error{errc::not_found, "message " + message_id.hex() + " is not settled"};
+  const bytes key = keys::encode(keys::outcome_key{loc->settled_ms, message_id});
+  auto v = impl_->get(column_family::message_outcomes, key);
+  if (!v) return std::move(v).err();
+  message_outcome o;
+  o.settled_ms = loc->settled_ms;
+  o.id = message_id;
+  return decode_row(column_family::message_outcomes, key, as_bytes(*v), std::move(o));
+}
+
+result<std::size_t> store::stage_outcome_trim(write_batch& batch, std::uint64_t before_ms, std::size_t limit) const {
+  const bytes end = keys::encode(keys::outcome_key{before_ms, id16{}});
+  auto rows = impl_->collect<keys::outcome_key>(
+      column_family::message_outcomes, {}, {}, limit,
+      [](byte_view key, byte_view) -> result<std::optional<keys::outcome_key>> {
+        auto k = keys::decode_outcome_key(key);
+        if (!k) return std::move(k).err();
+        return std::optional<keys::outcome_key>(*k);
+      },
+      end);
+  if (!rows) return std::move(rows).err();
+  if (rows->empty()) return std::size_t{0};
+  for (const auto& k : *rows) batch.del(column_family::message_ids, keys::id_key(k.id));
+  // Up to and including the last row read: keys sort by time, then id.
+  bytes upto = keys::encode(rows->back());
+  upto.push_back(0);
+  batch.delete_range(column_family::message_outcomes, keys::encode(keys::outcome_key{0, id16{}}), std::move(upto));
+  return rows->size();
+}
+
 result<direct_record> store::get_direct(const id16& recipient, std::uint64_t seq) const {
   const bytes key = keys::encode(keys::direct_key{recipient, seq});
   auto v = impl_->get(column_family::directs, key);

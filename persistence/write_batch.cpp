@@ -67,6 +67,13 @@ void write_batch::delete_message(const id16& group, std::uint64_t seq, const id1
   del(column_family::message_ids, keys::id_key(message_id));
 }
 
+void write_batch::settle_message(const message_outcome& o) {
+  del(column_family::messages, keys::encode(keys::message_key{o.group, o.seq}));
+  put(column_family::message_ids, keys::id_key(o.id),
+      codec::encode(message_locator{message_kind::settled, o.group, o.seq, o.settled_ms}));
+  put(column_family::message_outcomes, keys::encode(keys::outcome_key{o.settled_ms, o.id}), codec::encode(o));
+}
+
 void write_batch::put_direct(const direct_record& r) {
   put(column_family::directs, keys::encode(keys::direct_key{r.recipient, r.seq}), codec::encode(r));
   put(column_family::message_ids, keys::id_key(r.id),

@@ -48,6 +48,9 @@ class write_batch {
   void put_message(const message_record& r);
   /// Deletes a message and its message_ids entry.
   void delete_message(const id16& group, std::uint64_t seq, const id16& message_id);
+  /// Deletes a group message and turns its message_ids entry into a tombstone pointing at the
+  /// outcome row stored here, so its final status stays answerable until trimmed.
+  void settle_message(const message_outcome& o);
   /// Stores or replaces a direct message and its message_ids entry.
   void put_direct(const direct_record& r);
   /// Deletes a direct message and its message_ids entry.

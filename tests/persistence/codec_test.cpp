@@ -133,7 +133,7 @@ TEST_CASE("values with an unknown format byte or out-of-range enums are bad_form
   CHECK(code_of(codec::decode_user_group(bytes{codec::format_v1, 9})) == errc::bad_format);
 
   bytes loc = codec::encode(message_locator{message_kind::group, make_id(1, 2), 1});
-  loc[1] = 3;  // neither group nor direct
+  loc[1] = 4;  // no such kind (group, direct, settled)
   message_locator l;
   CHECK(code_of(codec::decode(loc, l)) == errc::bad_format);
 }
