@@ -69,6 +69,8 @@ void send_json(const connection_ptr& conn, std::string json) {
 }
 
 void send_error(const connection_ptr& conn, const protocol::request_id& rid, errc code, std::string message) {
+  log::write(code == errc::internal ? log::level::error : log::level::info, "directory", "request refused",
+             {{"conn", conn->id()}, {"code", to_string(code)}, {"message", message}});
   send_json(conn, protocol::to_json(protocol::server::error{rid, code, std::move(message)}));
 }
 
@@ -482,6 +484,22 @@ caf::actor spawn_directory(caf::actor_system& sys, std::shared_ptr<services> svc
           const auto again =
               std::chrono::seconds(std::max<std::int64_t>(1, self->state.svc->cfg.pubsub.cleanup_interval.count()));
           self->delayed_send(self, again, clean_atom::value);
+        },
+        [self](group_query& q) {
+          auto a = group_actor_of(self, q.group);
+          if (!a) {
+            if (q.done) q.done(std::nullopt);
+            return;
+          }
+          self->send(a, std::move(q));
+        },
+        [self](message_query& q) {
+          auto a = group_actor_of(self, q.group);
+          if (!a) {
+            if (q.done) q.done(std::nullopt);
+            return;
+          }
+          self->send(a, std::move(q));
         },
         [self](rotate_atom, const id16& group, rotate_request& r) {
           auto a = group_actor_of(self, group);

@@ -2,6 +2,7 @@
 
 #include <boost/json.hpp>
 
+#include <atomic>
 #include <chrono>
 #include <map>
 #include <vector>
@@ -11,12 +12,25 @@
 #include "common/log.hpp"
 #include "common/time.hpp"
 
+namespace sealcast::actors::detail {
+/// A subscribe_events call on its way to the bus.
+struct event_subscription {
+  std::uint64_t token = 0;
+  event_listener listener;
+  subscription_ready ready;
+};
+}  // namespace sealcast::actors::detail
+
 CAF_ALLOW_UNSAFE_MESSAGE_TYPE(sealcast::actors::event)
-CAF_ALLOW_UNSAFE_MESSAGE_TYPE(sealcast::actors::event_listener)
+CAF_ALLOW_UNSAFE_MESSAGE_TYPE(sealcast::actors::detail::event_subscription)
 
 namespace sealcast::actors {
 
 namespace {
+
+/// Settled-message outcomes trimmed per cleanup pass, so one pass stays a bounded write.
+constexpr std::size_t outcome_trim_max = 100000;
+std::atomic<std::uint64_t> next_subscription{1};
 
 using listen_atom = caf::atom_constant<caf::atom("listen")>;
 using unlisten_atom = caf::atom_constant<caf::atom("unlisten")>;
@@ -28,8 +42,7 @@ struct bus_state {
   std::uint64_t next_seq = 1;
   persistence::write_batch pending;
   bool flush_scheduled = false;
-  std::map<std::uint64_t, event_listener> listeners;
-  std::uint64_t next_listener = 1;
+  std::map<std::uint64_t, event_listener> listeners;  ///< by subscription token
 };
 
 }  // namespace
@@ -62,6 +75,18 @@ bool services::alg_allowed(protocol::aead_alg a) const noexcept {
   for (auto x : allowed_algs)
     if (x == a) return true;
   return false;
+}
+
+std::uint64_t subscribe_events(const services& svc, event_listener listener, subscription_ready ready) {
+  const auto token = next_subscription.fetch_add(1, std::memory_order_relaxed);
+  if (svc.event_bus)
+    caf::anon_send(svc.event_bus, listen_atom::value,
+                   detail::event_subscription{token, std::move(listener), std::move(ready)});
+  return token;
+}
+
+void unsubscribe_events(const services& svc, std::uint64_t token) {
+  if (svc.event_bus) caf::anon_send(svc.event_bus, unlisten_atom::value, token);
 }
 
 caf::actor spawn_event_bus(caf::actor_system& sys, std::shared_ptr<services> svc) {
@@ -104,12 +129,18 @@ caf::actor spawn_event_bus(caf::actor_system& sys, std::shared_ptr<services> svc
           for (auto& [id, l] : s.listeners) l(r);
         },
         [flush](flush_atom) { flush(); },
-        [self](listen_atom, event_listener& l) -> std::uint64_t {
+        [self](listen_atom, detail::event_subscription& sub) {
           auto& s = self->state;
-          auto id = s.next_listener++;
-          s.listeners.emplace(id, std::move(l));
+          s.listeners.emplace(sub.token, std::move(sub.listener));
           s.svc->live_event_listeners.store(true);
-          return id;
+          // Everything numbered before next_seq goes to the writer now; it commits in order, so
+          // once this batch is durable the history below next_seq is complete in the store.
+          const auto first_live = s.next_seq;
+          s.pending.put_meta_u64(persistence::meta_names::next_event_seq, s.next_seq);
+          s.svc->writer->submit(std::move(s.pending), [ready = std::move(sub.ready), first_live](const status&) {
+            if (ready) ready(first_live);
+          });
+          s.pending = {};
         },
         [self](unlisten_atom, std::uint64_t id) {
           auto& s = self->state;
@@ -139,11 +170,12 @@ caf::actor spawn_event_bus(caf::actor_system& sys, std::shared_ptr<services> svc
             }
             if (stop || page->size() < 256) break;
           }
-          if (before > 0) {
-            persistence::write_batch b;
-            b.trim_events(before);
-            s.svc->writer->submit(std::move(b), nullptr);
-          }
+          persistence::write_batch b;
+          if (before > 0) b.trim_events(before);
+          // Outcomes of deleted messages share the events' retention (message_outcomes).
+          if (auto n = s.svc->store->stage_outcome_trim(b, cutoff, outcome_trim_max); !n)
+            log::warn("events", "could not trim message outcomes", {{"error", n.err().message}});
+          if (!b.empty()) s.svc->writer->submit(std::move(b), nullptr);
         },
     };
   });

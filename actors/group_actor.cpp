@@ -82,6 +82,12 @@ caf::behavior group_behavior(group_actor_t* self) {
         self->state.rotate(r);
       },
       [self](deadline_atom, std::uint64_t epoch) { self->state.on_rekey_deadline(epoch); },
+      [self](group_query& q) {
+        if (q.done) q.done(self->state.snapshot());
+      },
+      [self](message_query& q) {
+        if (q.done) q.done(self->state.message_status(q.seq, q.id));
+      },
   };
 }
 
@@ -202,6 +208,8 @@ void group_state::reply(const connection_ptr& conn, std::string json) const {
 
 void group_state::reply_error(const connection_ptr& conn, const protocol::request_id& rid, errc code,
                               std::string message) const {
+  log::write(code == errc::internal ? log::level::error : log::level::info, "group", "request refused",
+             {{"group", rec.id.hex()}, {"code", to_string(code)}, {"message", message}});
   reply(conn, protocol::to_json(protocol::server::error{rid, code, std::move(message)}));
 }
 

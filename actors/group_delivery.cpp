@@ -178,6 +178,7 @@ void group_state::pump(member_state& m, const connection_ptr* only, std::uint64_
           for (auto& c : m.conns) c->send(f);
           if (e->accepted_us) svc->counters.publish_to_deliver.record_us(now_us - e->accepted_us);
         }
+        ++e->attempts;
         sent = true;
       }
     }
@@ -284,8 +285,10 @@ void group_state::retry_tick() {
     for (auto s = m.rec.acked_seq + 1; s <= m.sent_seq; ++s) {
       auto* e = entry(s);
       if (!e || !is_recipient(*e, m)) continue;
-      if (auto f = frame_of(*e))
+      if (auto f = frame_of(*e)) {
         for (auto& c : m.conns) c->send(f);
+        ++e->attempts;
+      }
     }
     ++m.attempts;
     m.last_send_ms = now;
@@ -324,7 +327,8 @@ void group_state::delete_delivered() {
     if (!e.dead && !e.durable) break;
     if (!e.dead) {
       if (retain_ms && e.ts_ms + retain_ms > now) break;
-      batch.delete_message(rec.id, e.seq, e.id);
+      // Deleted, but its final status stays answerable (admin API) until trimmed.
+      batch.settle_message(outcome_of(e, persistence::message_outcome_status::delivered));
       svc->emit(event{event_type::message_cleaned, rec.id, e.sender, e.id,
                       event_data({{"seq", e.seq}, {"reason", "delivered"}})});
       ++removed;
@@ -351,7 +355,10 @@ void group_state::clean_tick() {
         svc->emit(event{event_type::message_failed, rec.id, id, e.id,
                         event_data({{"seq", e.seq}, {"reason", "expired"}})});
       }
-      batch.delete_message(rec.id, e.seq, e.id);
+      // Past the TTL; one that every recipient acknowledged (kept by retain_delivered) was delivered.
+      const auto status = remaining_recipients(e) == 0 ? persistence::message_outcome_status::delivered
+                                                       : persistence::message_outcome_status::expired;
+      batch.settle_message(outcome_of(e, status));
       svc->emit(event{event_type::message_cleaned, rec.id, e.sender, e.id,
                       event_data({{"seq", e.seq}, {"reason", "expired"}})});
       ++removed;

@@ -257,6 +257,9 @@ void group_state::rotate(rotate_request& r) {
     return;
   }
   changing = true;
+  svc->counters.key_rotations.fetch_add(1, std::memory_order_relaxed);
+  log::info("group", "rotation started", {{"group", rec.id.hex()}, {"reason", r.reason},
+                                          {"custody", rec.custody == persistence::key_custody::client ? "client" : "broker"}});
   auto done = std::move(r.done);
   start_epoch(r.reason, false, {}, [this, done = std::move(done)](std::uint64_t epoch) {
     if (done) done(epoch, "");
@@ -298,6 +301,8 @@ void group_state::ask_rekey() {
   for (auto& c : pick->conns) c->send(frame);
   rekey_asked = pick_id;
   rekey_tried.push_back(pick_id);
+  log::info("group", "rekey requested", {{"group", rec.id.hex()}, {"epoch", rec.pending_epoch},
+                                         {"admin", pick_id.hex()}, {"reason", rec.rekey_reason}});
   svc->emit(event{event_type::rekey_requested, rec.id, pick_id, std::nullopt,
                   event_data({{"epoch", rec.pending_epoch}, {"reason", rec.rekey_reason}})});
   self->delayed_send(self, std::chrono::milliseconds(deadline_ms), deadline_atom::value, rec.pending_epoch);

@@ -47,6 +47,7 @@ struct pending_message {
   std::shared_ptr<const std::string> frame;  ///< serialized delivery; null when evicted
   bool durable = false;                      ///< committed: may be delivered
   bool dead = false;                         ///< the write failed: never delivered
+  std::uint32_t attempts = 0;                ///< writes to recipients (first sends, backlogs, retries)
 };
 
 struct group_state;
@@ -120,6 +121,17 @@ struct group_state {
   [[nodiscard]] pending_message* entry(std::uint64_t seq);
   [[nodiscard]] std::shared_ptr<const std::string> frame_of(pending_message& e);
   void delete_delivered();
+
+  // -- group_admin.cpp -------------------------------------------------------------------------
+  /// The group as the admin API shows it.
+  [[nodiscard]] group_snapshot snapshot();
+  /// A message still in the window, or nullopt.
+  [[nodiscard]] std::optional<message_snapshot> message_status(std::uint64_t seq, const id16& id);
+  /// Recipients of `e` that have not acknowledged it.
+  [[nodiscard]] std::uint32_t remaining_recipients(const pending_message& e);
+  /// What is kept of `e` once it is deleted (message_outcomes), settled now.
+  [[nodiscard]] persistence::message_outcome outcome_of(const pending_message& e,
+                                                        persistence::message_outcome_status status);
 
   // -- group_keys.cpp --------------------------------------------------------------------------
   /// Starts the next epoch after a change: broker custody generates, wraps and signs a key;

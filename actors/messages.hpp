@@ -12,6 +12,7 @@
 #include <memory>
 #include <string>
 
+#include "actors/admin_queries.hpp"
 #include "broker/connection.hpp"
 #include "common/bytes.hpp"
 #include "persistence/records.hpp"
@@ -77,6 +78,20 @@ struct rotate_request {
   std::function<void(std::uint64_t epoch, std::string error)> done;
 };
 
+/// Asks for a group's snapshot (admin API); routed by the directory to the group actor.
+struct group_query {
+  id16 group;
+  group_snapshot_done done;
+};
+
+/// Asks a group actor about one of its stored messages (admin API).
+struct message_query {
+  id16 group;
+  std::uint64_t seq = 0;
+  id16 id;
+  message_snapshot_done done;
+};
+
 /// A storage commit finished for a group actor's pending write `token`.
 struct write_done {
   std::uint64_t token = 0;
@@ -94,3 +109,5 @@ CAF_ALLOW_UNSAFE_MESSAGE_TYPE(sealcast::actors::group_creation)
 CAF_ALLOW_UNSAFE_MESSAGE_TYPE(sealcast::actors::presence_change)
 CAF_ALLOW_UNSAFE_MESSAGE_TYPE(sealcast::actors::rotate_request)
 CAF_ALLOW_UNSAFE_MESSAGE_TYPE(sealcast::actors::write_done)
+CAF_ALLOW_UNSAFE_MESSAGE_TYPE(sealcast::actors::group_query)
+CAF_ALLOW_UNSAFE_MESSAGE_TYPE(sealcast::actors::message_query)

@@ -2,6 +2,8 @@
 
 #include <vector>
 
+#include "common/log.hpp"
+
 namespace sealcast::actors {
 
 storage_writer::storage_writer(persistence::store& store, bool sync)
@@ -51,6 +53,7 @@ void storage_writer::run() {
     batches.reserve(taken.size());
     for (auto& it : taken) batches.push_back(std::move(it.batch));
     status st = store_.write(batches, sync_);
+    if (!st) log::error("storage", "commit failed", {{"batches", taken.size()}, {"error", st.err().message}});
     {
       std::lock_guard lock(mutex_);
       counters_.batches += taken.size();

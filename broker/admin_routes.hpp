@@ -7,8 +7,17 @@
 
 namespace sealcast::broker {
 
-/// Registers the admin API on the admin listener: health and readiness probes now; stats,
-/// groups, messages, events, rotation, metrics and the dashboard are built on the same routes.
-void register_admin_routes(http_server& server, std::shared_ptr<actors::services> svc);
+/// What the admin API keeps running besides its routes: a worker thread for store reads and the
+/// open event streams. Call stop() after the admin server stops and before the store closes.
+class admin_api {
+ public:
+  virtual ~admin_api() = default;
+  /// Ends the event streams and the worker thread. Idempotent.
+  virtual void stop() = 0;
+};
+
+/// Registers the admin API on the admin listener: probes, stats, groups, users, messages,
+/// events and their stream, rotation and Prometheus metrics.
+std::shared_ptr<admin_api> register_admin_routes(http_server& server, std::shared_ptr<actors::services> svc);
 
 }  // namespace sealcast::broker

@@ -1,0 +1,223 @@
+// /admin/groups (paging, filters), /admin/groups/{id}, /admin/users/{id}/groups and
+// POST /admin/groups/{id}/rotate against groups the test created.
+
+#include <catch2/catch_test_macros.hpp>
+
+#include <algorithm>
+#include <set>
+
+#include "tests/admin/admin_fixtures.hpp"
+
+using namespace sealcast;
+using namespace sealcast::test;
+using namespace std::chrono_literals;
+
+namespace {
+
+std::optional<srv::rekey_request> rekey_request_for(test_client& c, const id16& g, std::chrono::milliseconds t = 3s) {
+  auto f = c.wait_for(
+      [&](const proto::server_frame& x) {
+        auto* r = std::get_if<srv::rekey_request>(&x);
+        return r && r->group == g;
+      },
+      t);
+  if (!f) return std::nullopt;
+  return std::get<srv::rekey_request>(*f);
+}
+
+id16 client_custody_group(test_client& owner, const std::vector<id16>& members, const std::string& name) {
+  cli::create_group cg;
+  cg.name = name;
+  cg.members = members;
+  cg.custody = proto::key_custody::client;
+  auto created = owner.request(cg);
+  INFO(created.describe());
+  REQUIRE(created.is_ok());
+  return created.as<proto::create_group_result>().group;
+}
+
+const json::object* member_entry(const json::object& detail, const id16& user) {
+  for (const auto& m : detail.at("members").as_array())
+    if (str(m.at("user")) == user.hex()) return &m.as_object();
+  return nullptr;
+}
+
+}  // namespace
+
+TEST_CASE("groups are listed in id order, page by page, and filtered", "[admin][groups]") {
+  broker_fixture f;
+  auto a = online(f.port(), "a");
+  auto b = online(f.port(), "b");
+  std::set<std::string> made;
+  for (int i = 0; i < 5; ++i) made.insert(make_group(*a, {b.get()}, "g" + std::to_string(i)).hex());
+  const auto cg = client_custody_group(*a, {b->user_id()}, "client");
+  made.insert(cg.hex());
+
+  std::vector<std::string> seen;
+  std::string after;
+  int pages = 0;
+  for (;;) {
+    auto page = admin_ok(f, "/admin/groups?limit=2" + (after.empty() ? std::string() : "&after=" + after));
+    ++pages;
+    const auto& groups = page.at("groups").as_array();
+    CHECK(groups.size() <= 2);
+    for (const auto& g : groups) {
+      seen.push_back(str(g.at("group")));
+      CHECK(num(g.at("member_count")) == 2);
+      CHECK(str(g.at("name")).size() > 0);
+    }
+    if (page.at("next").is_null()) break;
+    after = str(page.at("next"));
+    CHECK(after == seen.back());
+    REQUIRE(pages < 10);
+  }
+  CHECK(pages == 3);
+  CHECK(std::is_sorted(seen.begin(), seen.end()));
+  CHECK(std::set<std::string>(seen.begin(), seen.end()) == made);
+  CHECK(seen.size() == made.size());
+
+  auto client_only = admin_ok(f, "/admin/groups?custody=client");
+  REQUIRE(client_only.at("groups").as_array().size() == 1);
+  CHECK(str(client_only.at("groups").as_array()[0].at("group")) == cg.hex());
+  CHECK(str(client_only.at("groups").as_array()[0].at("custody")) == "client");
+  CHECK(admin_ok(f, "/admin/groups?custody=broker").at("groups").as_array().size() == 5);
+  CHECK(admin_ok(f, "/admin/groups?policy=open").at("groups").as_array().empty());
+
+  for (const char* bad : {"/admin/groups?limit=abc", "/admin/groups?limit=0", "/admin/groups?limit=1001",
+                          "/admin/groups?after=xyz", "/admin/groups?custody=nobody", "/admin/groups?policy=x"}) {
+    auto r = admin_get(f, bad);
+    INFO(bad << " -> " << r.raw);
+    CHECK(r.status == 400);
+    REQUIRE(r.body.is_object());
+    CHECK(str(r.body.at("error")).size() > 0);
+  }
+}
+
+TEST_CASE("a group's detail shows members online, keys and what is missing", "[admin][groups]") {
+  broker_fixture f;
+  auto a = online(f.port(), "a");
+  auto b = online(f.port(), "b");
+  a->know(*b);
+  b->know(*a);
+  const auto g = make_group(*a, {b.get()}, "detail");
+  REQUIRE(a->publish(g, "one").is_ok());
+
+  auto d = admin_ok(f, "/admin/groups/" + g.hex());
+  CHECK(str(d.at("group")) == g.hex());
+  CHECK(str(d.at("name")) == "detail");
+  CHECK(str(d.at("custody")) == "broker");
+  CHECK(str(d.at("policy")) == "invite");
+  CHECK(num(d.at("epoch")) == 1);
+  CHECK(str(d.at("key_id")) == a->key(g, 1)->frame.key_id.hex());
+  CHECK(num(d.at("member_count")) == 2);
+  CHECK(num(d.at("next_seq")) == 2);
+  CHECK(d.at("missing_keys").as_array().empty());
+  const auto* ma = member_entry(d, a->user_id());
+  const auto* mb = member_entry(d, b->user_id());
+  REQUIRE(ma);
+  REQUIRE(mb);
+  CHECK(str(ma->at("role")) == "owner");
+  CHECK(str(mb->at("role")) == "member");
+  CHECK(ma->at("online").as_bool());
+  CHECK(mb->at("online").as_bool());
+  CHECK(num(d.at("pending_messages")) == 1);  // b has not acknowledged it
+
+  b->disconnect();
+  CHECK(eventually([&] {
+    auto now = admin_ok(f, "/admin/groups/" + g.hex());
+    const auto* m = member_entry(now, b->user_id());
+    return m && !m->at("online").as_bool();
+  }));
+
+  SECTION("client custody: every member lacks the first key until an admin rekeys") {
+    b->login(f.port(), "b");
+    const auto cg = client_custody_group(*a, {b->user_id()}, "e2e");
+    auto rq = rekey_request_for(*a, cg);
+    REQUIRE(rq);
+    auto before = admin_ok(f, "/admin/groups/" + cg.hex());
+    CHECK(num(before.at("epoch")) == 0);
+    CHECK(num(before.at("pending_epoch")) == 1);
+    CHECK(before.at("key_id").is_null());
+    std::set<std::string> lacking;
+    for (const auto& m : before.at("missing_keys").as_array()) {
+      CHECK(num(m.at("epoch")) == 1);
+      lacking.insert(str(m.at("user")));
+    }
+    CHECK(lacking == std::set<std::string>{a->user_id().hex(), b->user_id().hex()});
+    REQUIRE(a->request(a->make_rekey(*rq)).is_ok());
+    auto after = admin_ok(f, "/admin/groups/" + cg.hex());
+    CHECK(num(after.at("epoch")) == 1);
+    CHECK(after.at("pending_epoch").is_null());
+    CHECK(after.at("missing_keys").as_array().empty());
+  }
+}
+
+TEST_CASE("a user's groups come with name, role and member count", "[admin][users]") {
+  broker_fixture f;
+  auto a = online(f.port(), "alice");
+  auto b = online(f.port(), "bob");
+  auto c = online(f.port(), "carol");
+  const auto g1 = make_group(*a, {b.get()}, "ab");
+  const auto g2 = make_group(*b, {a.get(), c.get()}, "bac");
+  auto u = admin_ok(f, "/admin/users/" + a->user_id().hex() + "/groups");
+  CHECK(str(u.at("user")) == a->user_id().hex());
+  CHECK(str(u.at("name")) == "alice");
+  const auto& groups = u.at("groups").as_array();
+  REQUIRE(groups.size() == 2);
+  for (const auto& x : groups) {
+    const auto id = str(x.at("group"));
+    if (id == g1.hex()) {
+      CHECK(str(x.at("name")) == "ab");
+      CHECK(str(x.at("role")) == "owner");
+      CHECK(num(x.at("member_count")) == 2);
+    } else {
+      CHECK(id == g2.hex());
+      CHECK(str(x.at("name")) == "bac");
+      CHECK(str(x.at("role")) == "member");
+      CHECK(num(x.at("member_count")) == 3);
+    }
+  }
+  CHECK(admin_ok(f, "/admin/users/" + c->user_id().hex() + "/groups").at("groups").as_array().size() == 1);
+  CHECK(admin_get(f, "/admin/users/" + test_client().user_id().hex() + "/groups").status == 404);
+  CHECK(admin_get(f, "/admin/users/nothex/groups").status == 400);
+}
+
+TEST_CASE("rotate: a new epoch in broker custody, a rekey request in client custody", "[admin][rotate]") {
+  broker_fixture f;
+  auto a = online(f.port(), "a");
+  auto b = online(f.port(), "b");
+  a->know(*b);
+  b->know(*a);
+  const auto g = make_group(*a, {b.get()}, "rot");
+  auto r = admin_call(f, "POST", "/admin/groups/" + g.hex() + "/rotate");
+  INFO(r.raw);
+  REQUIRE(r.status == 200);
+  CHECK(str(r.body.at("group")) == g.hex());
+  CHECK(num(r.body.at("epoch")) == 2);
+  CHECK(str(r.body.at("custody")) == "broker");
+  CHECK(str(r.body.at("status")) == "rotated");
+  CHECK(a->wait_key(g, 2));
+  CHECK(b->wait_key(g, 2));
+  CHECK(num(admin_ok(f, "/admin/groups/" + g.hex()).at("epoch")) == 2);
+  CHECK(stat(admin_ok(f, "/admin/stats"), "encryption", "key_rotations") == 1);
+  CHECK(a->publish(g, "after rotation").is_ok());
+
+  const auto cg = client_custody_group(*a, {b->user_id()}, "e2e");
+  auto rq = rekey_request_for(*a, cg);
+  REQUIRE(rq);
+  REQUIRE(a->request(a->make_rekey(*rq)).is_ok());
+  auto cr = admin_call(f, "POST", "/admin/groups/" + cg.hex() + "/rotate");
+  INFO(cr.raw);
+  REQUIRE(cr.status == 200);
+  CHECK(str(cr.body.at("custody")) == "client");
+  CHECK(str(cr.body.at("status")) == "rekey_requested");
+  CHECK(num(cr.body.at("epoch")) == 2);
+  auto again = rekey_request_for(*a, cg);
+  REQUIRE(again);
+  CHECK(again->epoch == 2);
+  CHECK(num(admin_ok(f, "/admin/groups/" + cg.hex()).at("pending_epoch")) == 2);
+
+  CHECK(admin_call(f, "POST", "/admin/groups/" + test_client().user_id().hex() + "/rotate").status == 404);
+  CHECK(admin_call(f, "POST", "/admin/groups/12/rotate").status == 400);
+  CHECK(admin_call(f, "GET", "/admin/groups/" + g.hex() + "/rotate").status == 405);
+}
