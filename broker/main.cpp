@@ -151,30 +151,35 @@ int main(int argc, char** argv) {
   ao.tls_key = cfg.admin.tls_key;
   ao.admin_token = cfg.admin.token;
   broker::http_server admin(ao);
-  broker::register_admin_routes(admin, svc);
+  auto admin_api = broker::register_admin_routes(admin, svc);
 
-  auto client_ep = gateway.start();
-  if (!client_ep) return fail("cannot start the client listener", client_ep.err());
-  auto admin_ep = admin.start();
-  if (!admin_ep) return fail("cannot start the admin listener", admin_ep.err());
+  // A listener that cannot start still goes through the orderly shutdown below: the actors are
+  // running already, and the actor system's destructor would wait for them forever.
+  int exit_code = 0;
+  if (auto client_ep = gateway.start(); !client_ep) {
+    exit_code = fail("cannot start the client listener", client_ep.err());
+  } else if (auto admin_ep = admin.start(); !admin_ep) {
+    exit_code = fail("cannot start the admin listener", admin_ep.err());
+  } else {
+    const bool wss = !cfg.gateway.tls_cert.empty();
+    const bool https = !cfg.admin.tls_cert.empty();
+    std::printf("sealcastd ready client=%s://%s/ws admin=%s://%s broker=%s\n", wss ? "wss" : "ws",
+                client_ep->to_string().c_str(), https ? "https" : "http", admin_ep->to_string().c_str(),
+                svc->broker_id.hex().c_str());
+    std::fflush(stdout);
+    log::info("sealcastd", "ready", {{"client", client_ep->to_string()}, {"admin", admin_ep->to_string()},
+                                     {"broker", svc->broker_id.hex()}});
 
-  const bool wss = !cfg.gateway.tls_cert.empty();
-  const bool https = !cfg.admin.tls_cert.empty();
-  std::printf("sealcastd ready client=%s://%s/ws admin=%s://%s broker=%s\n", wss ? "wss" : "ws",
-              client_ep->to_string().c_str(), https ? "https" : "http", admin_ep->to_string().c_str(),
-              svc->broker_id.hex().c_str());
-  std::fflush(stdout);
-  log::info("sealcastd", "ready", {{"client", client_ep->to_string()}, {"admin", admin_ep->to_string()},
-                                   {"broker", svc->broker_id.hex()}});
-
-  int sig = 0;
-  sigwait(&sigs, &sig);
-  log::info("sealcastd", "shutting down", {{"signal", sig == SIGINT ? "SIGINT" : "SIGTERM"}});
+    int sig = 0;
+    sigwait(&sigs, &sig);
+    log::info("sealcastd", "shutting down", {{"signal", sig == SIGINT ? "SIGINT" : "SIGTERM"}});
+  }
 
   // Drain: stop taking connections, let the actors flush their state, commit what is queued,
   // then close the database.
   gateway.stop();
   admin.stop();
+  admin_api->stop();  // its worker reads the store: done before the store closes
   caf::anon_send_exit(svc->directory, caf::exit_reason::user_shutdown);
   caf::anon_send_exit(svc->event_bus, caf::exit_reason::user_shutdown);
   system->await_all_actors_done();
@@ -184,5 +189,5 @@ int main(int argc, char** argv) {
   const auto stats = writer.stats();
   if (auto st = (*store)->close(); !st) return fail("closing the store failed", st.err());
   log::info("sealcastd", "stopped", {{"batches", stats.batches}, {"writes", stats.writes}});
-  return 0;
+  return exit_code;
 }

@@ -50,9 +50,10 @@ test_client::test_client(crypto::identity id) : id_(std::move(id)) { know(id_.us
 
 // -- session ------------------------------------------------------------------------------------
 
-void test_client::connect(std::uint16_t port, std::vector<std::string> subprotocols) {
+void test_client::connect(std::uint16_t port, std::vector<std::string> subprotocols, bool tls) {
   ws_options o;
   o.port = port;
+  o.tls = tls;
   o.subprotocols = std::move(subprotocols);
   std::string err;
   ws_ = ws_client::connect(o, &err);

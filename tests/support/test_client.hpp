@@ -66,8 +66,9 @@ class test_client {
  public:
   explicit test_client(crypto::identity id = crypto::identity::generate());
 
-  /// Opens the WebSocket and reads the challenge; throws protocol_failure when either fails.
-  void connect(std::uint16_t port, std::vector<std::string> subprotocols = {});
+  /// Opens the WebSocket (wss:// when `tls`, certificate not verified) and reads the challenge;
+  /// throws protocol_failure when either fails.
+  void connect(std::uint16_t port, std::vector<std::string> subprotocols = {}, bool tls = false);
   /// Sends a valid hello and waits for the welcome; throws protocol_failure otherwise.
   protocol::server::welcome hello(const std::string& name = "");
   /// connect() then hello().
