@@ -1,0 +1,134 @@
+#pragma once
+
+// The private state of sealcast::client. Everything here runs on the client's executor.
+
+#include <deque>
+#include <map>
+#include <memory>
+#include <optional>
+#include <set>
+#include <string>
+#include <unordered_map>
+#include <vector>
+
+#include <boost/asio/steady_timer.hpp>
+#include <boost/asio/thread_pool.hpp>
+
+#include "client/connection.hpp"
+#include "client/sealcast_client.hpp"
+#include "client/state_file.hpp"
+#include "client/url.hpp"
+#include "protocol/frames.hpp"
+
+namespace sealcast::client {
+
+namespace asio = boost::asio;
+
+/// One request waiting for its reply.
+struct call_state {
+  explicit call_state(const asio::any_io_executor& ex) : timer(ex) {}
+  asio::steady_timer timer;
+  std::optional<protocol::server::ok> ok;
+  std::optional<protocol::server::error> err;
+  std::string lost;  ///< set when the connection ended before the reply
+  bool done = false;
+};
+
+struct client::impl : std::enable_shared_from_this<client::impl> {
+  impl(asio::any_io_executor executor, crypto::identity identity, options o);
+  ~impl();
+
+  // -- session (session.cpp) --------------------------------------------------------------------
+  asio::awaitable<status> login();
+  static asio::awaitable<void> read_loop(std::shared_ptr<impl> self, std::shared_ptr<detail::ws_connection> conn,
+                                         std::uint64_t gen);
+  static asio::awaitable<void> reconnect_loop(std::shared_ptr<impl> self, std::string why);
+  void on_disconnected(std::uint64_t gen, const std::string& why);
+  void set_state(connection_state s, std::string reason, unsigned attempt = 0);
+  void route(protocol::server_frame& f);
+  void fail_pending(const std::string& why);
+  void close();
+
+  // -- requests (client.cpp) --------------------------------------------------------------------
+  asio::awaitable<result<protocol::server::ok>> call(protocol::client_frame frame);
+  template <class T>
+  asio::awaitable<result<T>> call_as(protocol::client_frame frame);
+  void send_frame(const std::string& json);
+  asio::awaitable<bool> wait_until(std::chrono::steady_clock::time_point deadline, std::vector<asio::steady_timer*>& list);
+  void wake(std::vector<asio::steady_timer*>& list);
+  asio::awaitable<result<bytes>> sign_pk_of(id16 user);
+  asio::awaitable<result<crypto::public_identity>> verified_keys(id16 user);
+  asio::awaitable<void> refresh_names();
+  asio::awaitable<void> learn_group(id16 group);
+
+  // -- inbound (inbound.cpp) --------------------------------------------------------------------
+  static asio::awaitable<void> processor(std::shared_ptr<impl> self);
+  asio::awaitable<void> handle(protocol::server_frame& f);
+  asio::awaitable<bool> install_key(const protocol::server::key& k, bool announce);
+  asio::awaitable<void> on_message(protocol::server::message& m);
+  asio::awaitable<result<group_message>> open_message(const protocol::server::message& m);
+  void deliver(group_message&& gm);
+  asio::awaitable<void> on_direct(protocol::server::direct& d);
+  asio::awaitable<void> on_rekey_request(const protocol::server::rekey_request& rq);
+  void on_member(const protocol::server::member& m);
+  void flush_acks();
+  void warn(warning_kind kind, std::optional<id16> group, std::uint64_t epoch, std::string message);
+  detail::group_entry& group(const id16& g);
+
+  // -- state file (client.cpp) ------------------------------------------------------------------
+  void mark_dirty();
+  static asio::awaitable<void> saver(std::shared_ptr<impl> self);
+  asio::awaitable<status> save_now();
+
+  asio::any_io_executor ex;
+  crypto::identity id;
+  options opts;
+  handlers h;
+  detail::ws_url url;
+
+  connection_state st = connection_state::disconnected;
+  bool closed = false;
+  std::shared_ptr<detail::ws_connection> conn;
+  std::uint64_t gen = 0;
+  asio::steady_timer backoff;
+  std::string last_error;
+
+  detail::client_state state;
+  bool state_loaded = false;
+  std::map<id16, bytes> sign_pks;           ///< self-certified signing keys
+  std::map<id16, crypto::public_identity> pub_keys;  ///< self-certified full keys
+  std::map<id16, std::string> names;
+  std::chrono::steady_clock::time_point names_refreshed{};
+  std::set<id16> groups_asked;  ///< groups whose name list_groups was asked for
+  std::map<id16, std::set<std::uint64_t>> own_seqs;  ///< seqs this client published (not delivered to it)
+
+  std::uint64_t next_rid = 0;
+  std::unordered_map<std::uint64_t, std::shared_ptr<call_state>> pending;
+
+  std::deque<protocol::server_frame> inbox;
+  asio::steady_timer inbox_wake;
+  bool processor_running = false;
+  std::map<id16, std::uint64_t> acks_due;
+
+  std::vector<asio::steady_timer*> key_waiters;   ///< woken when a key is installed
+  std::vector<asio::steady_timer*> conn_waiters;  ///< woken on connection state changes
+
+  // State file writing: Argon2id and fsync happen on their own thread.
+  std::unique_ptr<asio::thread_pool> io_pool;
+  bool dirty = false;
+  bool saver_running = false;
+  status last_save;
+
+  client_stats stats;
+};
+
+template <class T>
+asio::awaitable<result<T>> client::impl::call_as(protocol::client_frame frame) {
+  auto r = co_await call(std::move(frame));
+  if (!r) co_return r.err();
+  auto v = protocol::parse_ok_result<T>(*r);
+  if (!v) co_return error{errc::bad_request, "unexpected reply from the broker: " + v.err().message};
+  co_return std::move(*v);
+}
+
+}  // namespace sealcast::client
