@@ -60,7 +60,8 @@ asio::awaitable<std::string> bench_client::login(ws_target target, std::optional
                                                  std::chrono::milliseconds timeout) {
   auto self = shared_from_this();
   conn_ = std::make_shared<ws_connection>(executor_);
-  if (auto err = co_await conn_->open(target, source, timeout); !err.empty()) co_return err;
+  const ws_flavour flavour;  // sealcast.v1, text frames (named: see ws_connection::open)
+  if (auto err = co_await conn_->open(target, source, timeout, flavour); !err.empty()) co_return err;
 
   // One deadline for the whole handshake: past it the socket is dropped, which ends the read.
   auto done = std::make_shared<bool>(false);

@@ -30,6 +30,7 @@ int main(int argc, char** argv) {
   (void)raise_fd_limit();
 
   report out(to_string(o.which));
+  out.set_target(o.kind == target_kind::nats ? "nats" : "sealcast");
   const auto load_before = load_average();
   bench_context ctx(o);
   auto scenario = [&](bench_context& c, report& r) {
@@ -41,7 +42,7 @@ int main(int argc, char** argv) {
       case scenario::fanout:
         break;
     }
-    return run_fanout(c, r);
+    return o.kind == target_kind::nats ? run_nats_fanout(c, r) : run_fanout(c, r);
   };
   const auto st = ctx.run(scenario, out);
   out.param("load_before", load_before);

@@ -109,6 +109,10 @@ result<bench_options> parse_options(const std::vector<std::string>& args) {
       o.progress = false;
       continue;
     }
+    if (key == "--all-publish") {
+      o.all_publish = true;
+      continue;
+    }
     if (key == "--offline-members") {
       o.offline_members = true;
       continue;
@@ -141,6 +145,10 @@ result<bench_options> parse_options(const std::vector<std::string>& args) {
       st = number(o.threads, 1, 64);
     else if (key == "--json")
       o.json_path = v;
+    else if (key == "--plot")
+      o.plot_path = v;
+    else if (key == "--target")
+      o.target_url = v;
     else if (key == "--timeout") {
       double s = 0;
       st = number(s, 0.1, 600);
@@ -194,11 +202,28 @@ result<bench_options> parse_options(const std::vector<std::string>& args) {
     if (!st) return st.err();
   }
   if (o.help) return o;
-  auto t = parse_ws_url(o.url);
-  if (!t) return t.err();
-  o.target = *t;
+  if (o.target_url.empty() || o.target_url == "sealcast") {
+    o.target_url = "sealcast";
+    auto t = parse_ws_url(o.url);
+    if (!t) return t.err();
+    o.target = *t;
+  } else if (o.target_url.rfind("nats://", 0) == 0) {
+    // nats://HOST:PORT names nats-server's WebSocket listener (websocket { listen: ... }): the
+    // bench speaks the NATS text protocol over ws://HOST:PORT/.
+    auto t = parse_ws_url("ws://" + o.target_url.substr(7));
+    if (!t) return bad("--target: " + t.err().message);
+    if (o.which != scenario::fanout) return bad("--target nats:// runs the fanout scenario only");
+    o.kind = target_kind::nats;
+    o.target = *t;
+    o.target.path = "/";
+  } else {
+    return bad("--target must be sealcast or nats://HOST:PORT (nats-server's WebSocket listener), got '" +
+               o.target_url + "'");
+  }
+  if (!o.plot_path.empty() && o.which != scenario::fanout) return bad("--plot needs the fanout scenario");
   if (o.members == 0) o.members = o.which == scenario::rotate ? 1000 : 100;
   if (o.which == scenario::rotate && o.members < 3) return bad("rotate needs --members 3 or more");
+  if (o.all_publish && o.members < 2) return bad("--all-publish needs --members 2 or more");
   return o;
 }
 
@@ -211,6 +236,9 @@ common:
   --url ws://127.0.0.1:7800/ws   the broker's client endpoint
   --threads N              io_context threads of the bench (1)
   --json FILE              write every parameter and figure as JSON
+  --target T               sealcast (default: the broker at --url) or nats://HOST:PORT, a
+                           nats-server's WebSocket listener (fanout only; see bench/README.md)
+  --plot FILE.svg          fanout: latency p50/p99/max and delivered/s per second of the window
   --timeout S              per connect, login and request (15)
   --connect-concurrency N  logins in flight at once (200)
   --source-addrs N         spread connections over 127.0.0.2..(N+1); 0 = automatic (8 above 2000)
@@ -222,6 +250,8 @@ fanout: G publishers each create a group of M members and publish encrypted, sig
   --warmup S (2)  --duration S (10)  --drain S (10)
   --ack-every N (32)       recipients ack cumulatively every N messages (and when idle)
   --no-verify              recipients decrypt but skip the Ed25519 signature check
+  --all-publish            every member publishes: G groups of M members (owner included), each
+                           publish reaches the M-1 others; --rate is the total over G*M publishers
   --max-outstanding N (20000)
 
 idle: N authenticated idle connections; broker RSS per connection
@@ -233,6 +263,8 @@ rotate: time add_member/remove_member (a new epoch wrapped to every member) in a
   --offline-members        members disconnect before the timed changes: only the owner (and the
                            member that comes and goes) receive key frames
   --broker-pid PID         also report the broker's CPU time per change
+
+fanout also takes --broker-pid PID (sealcastd or nats-server): broker CPU per delivered message.
 )";
 }
 

@@ -31,11 +31,18 @@ struct ws_target {
 /// Parses ws://HOST:PORT/PATH; refuses wss://, missing ports and hosts that are not loopback.
 [[nodiscard]] result<ws_target> parse_ws_url(const std::string& url);
 
+/// What the fanout scenario loads: sealcastd (--url), or a nats-server reached through its
+/// WebSocket listener (--target nats://HOST:PORT).
+enum class target_kind : std::uint8_t { sealcast, nats };
+
 /// Everything a run needs to know.
 struct bench_options {
   scenario which = scenario::fanout;
   std::string url = "ws://127.0.0.1:7800/ws";
   ws_target target;
+  target_kind kind = target_kind::sealcast;  ///< --target sealcast | nats://HOST:PORT
+  std::string target_url;                    ///< --target as given ("sealcast" by default)
+  std::string plot_path;                     ///< --plot FILE.svg; empty: no plot
   unsigned threads = 1;                      ///< io_context threads
   std::string json_path;                     ///< --json FILE; empty: no file
   std::chrono::milliseconds timeout{15000};  ///< each connect, login or request
@@ -49,6 +56,7 @@ struct bench_options {
   unsigned members = 0;  ///< 0: the scenario's default (fanout 100, rotate 1000)
   std::size_t size = 256;
   std::optional<double> rate = 1000;  ///< publishes/s in total; nullopt: --rate max (closed loop)
+  bool all_publish = false;  ///< --all-publish: every member publishes to its group (M members in all)
   unsigned window = 64;               ///< closed loop: outstanding publishes per publisher
   double warmup_s = 2;
   double duration_s = 10;

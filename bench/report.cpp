@@ -48,8 +48,14 @@ void report::add_latency(std::string key, std::string label, const latency_summa
   latencies_.push_back(std::move(r));
 }
 
+bool report::invariants_hold() const noexcept {
+  for (const auto& i : invariants_)
+    if (!i.holds()) return false;
+  return true;
+}
+
 std::string report::table() const {
-  std::string out = "sealcast-bench " + scenario_ + "\n";
+  std::string out = "sealcast-bench " + scenario_ + " (target " + target_ + ")\n";
   std::string line = "  ";
   for (const auto& [k, v] : params_) {
     std::string text = k + "=";
@@ -77,6 +83,12 @@ std::string report::table() const {
       out += "\n";
     }
   }
+  if (!invariants_.empty()) {
+    out += "\n  " + pad("invariant", 56) + pad("expected", 12, true) + pad("actual", 12, true) + "\n";
+    for (const auto& i : invariants_)
+      out += "  " + pad(i.label, 56) + pad(pretty(i.expected), 12, true) + pad(pretty(i.actual), 12, true) +
+             (i.holds() ? "  ok" : "  MISMATCH") + "\n";
+  }
   if (!notes_.empty()) {
     out += "\n";
     for (const auto& n : notes_) out += "  note: " + n + "\n";
@@ -88,6 +100,7 @@ std::string report::json() const {
   namespace json = boost::json;
   json::object root;
   root["scenario"] = scenario_;
+  root["target"] = target_;
   json::object params;
   for (const auto& [k, v] : params_) {
     if (auto* s = std::get_if<std::string>(&v))
@@ -113,6 +126,25 @@ std::string report::json() const {
                      {"p90_ms", r.p90_ms},  {"p99_ms", r.p99_ms},   {"p999_ms", r.p999_ms}, {"max_ms", r.max_ms}};
   }
   root["latency"] = std::move(lat);
+  json::array inv;
+  for (const auto& i : invariants_)
+    inv.push_back(json::object{{"key", i.key},
+                               {"label", i.label},
+                               {"expected", i.expected},
+                               {"actual", i.actual},
+                               {"holds", i.holds()}});
+  root["invariants"] = std::move(inv);
+  root["invariants_hold"] = invariants_hold();
+  json::array tl;
+  for (const auto& p : timeline_)
+    tl.push_back(json::object{{"t_s", p.t_s},
+                              {"samples", p.samples},
+                              {"p50_ms", p.p50_ms},
+                              {"p99_ms", p.p99_ms},
+                              {"p999_ms", p.p999_ms},
+                              {"max_ms", p.max_ms},
+                              {"delivered_per_s", p.delivered_per_s}});
+  root["timeline"] = std::move(tl);
   json::array notes;
   for (const auto& n : notes_) notes.emplace_back(n);
   root["notes"] = std::move(notes);

@@ -6,6 +6,7 @@
 #include <vector>
 
 #include "bench/histogram.hpp"
+#include "bench/timeline.hpp"
 #include "common/error.hpp"
 
 // The result of one run: its parameters, scalar figures and latency distributions, printed as a
@@ -33,6 +34,15 @@ struct latency_row {
   double min_ms = 0, p50_ms = 0, p90_ms = 0, p99_ms = 0, p999_ms = 0, max_ms = 0;
 };
 
+/// A relation the run must satisfy when nothing failed, e.g. delivered = published x recipients.
+struct invariant {
+  std::string key;
+  std::string label;
+  double expected = 0;
+  double actual = 0;
+  [[nodiscard]] bool holds() const noexcept { return expected == actual; }
+};
+
 /// Parameters, figures, latencies and notes of a run.
 class report {
  public:
@@ -47,6 +57,16 @@ class report {
   }
   /// Records a latency distribution recorded in nanoseconds.
   void add_latency(std::string key, std::string label, const latency_summary& ns);
+  /// What was loaded: "sealcast" or "nats" (JSON "target"; default "sealcast").
+  void set_target(std::string t) { target_ = std::move(t); }
+  /// Records an invariant; a mismatch is flagged in the table and in JSON ("invariants").
+  void check(std::string key, std::string label, double expected, double actual) {
+    invariants_.push_back({std::move(key), std::move(label), expected, actual});
+  }
+  /// True when every invariant holds (and when there are none).
+  [[nodiscard]] bool invariants_hold() const noexcept;
+  /// The per-second series of the window (JSON "timeline").
+  void set_timeline(std::vector<timeline_point> points) { timeline_ = std::move(points); }
   /// Records a remark printed under the table (a warning, a limit that was hit).
   void note(std::string text) { notes_.push_back(std::move(text)); }
 
@@ -59,9 +79,16 @@ class report {
 
   [[nodiscard]] const std::vector<figure>& figures() const { return figures_; }
   [[nodiscard]] const std::vector<latency_row>& latencies() const { return latencies_; }
+  [[nodiscard]] const std::vector<invariant>& invariants() const { return invariants_; }
+  [[nodiscard]] const std::vector<timeline_point>& timeline_points() const { return timeline_; }
+  [[nodiscard]] const std::string& scenario() const { return scenario_; }
+  [[nodiscard]] const std::string& target() const { return target_; }
 
  private:
   std::string scenario_;
+  std::string target_ = "sealcast";
+  std::vector<invariant> invariants_;
+  std::vector<timeline_point> timeline_;
   std::vector<std::pair<std::string, param_value>> params_;
   std::vector<figure> figures_;
   std::vector<latency_row> latencies_;

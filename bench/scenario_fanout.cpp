@@ -6,7 +6,8 @@
 
 #include <unistd.h>
 
-#include <mutex>
+#include <unordered_map>
+
 
 #include <boost/asio/as_tuple.hpp>
 #include <boost/asio/co_spawn.hpp>
@@ -14,6 +15,7 @@
 #include <boost/asio/steady_timer.hpp>
 #include <boost/asio/use_awaitable.hpp>
 
+#include "bench/fanout_common.hpp"
 #include "bench/scenarios.hpp"
 #include "bench/system_stats.hpp"
 #include "crypto/message.hpp"
@@ -33,31 +35,6 @@ namespace asio = boost::asio;
 constexpr auto use_nothrow = asio::as_tuple(asio::use_awaitable);
 constexpr auto ack_flush_period = std::chrono::milliseconds(20);
 
-/// What every client of the run updates; atomics only, since clients run on several strands.
-struct fanout_stats {
-  histogram ack_ns;      ///< publish -> ok, from the intended send time
-  histogram deliver_ns;  ///< publish -> delivery to one member, from the intended send time
-  std::atomic<std::uint64_t> sent{0}, acked{0}, delivered{0};
-  std::atomic<std::uint64_t> sent_window{0}, acked_window{0}, delivered_window{0};  ///< events inside the window
-  std::atomic<std::uint64_t> publish_errors{0}, verify_failures{0}, missing_key{0}, gaps{0}, duplicates{0};
-  std::atomic<std::uint64_t> disconnects{0}, keys{0};
-  std::atomic<std::size_t> logins{0}, loops_done{0};
-  std::atomic<std::uint64_t> window_start{UINT64_MAX}, window_end{0};
-  std::atomic<bool> stop_acks{false};
-  std::atomic<bool> closing{false};  ///< from here on a connection that ends is not a loss
-  std::mutex error_mutex;
-  std::string first_error;
-
-  [[nodiscard]] bool in_window(std::uint64_t t) const noexcept {
-    return t >= window_start.load(std::memory_order_relaxed) && t < window_end.load(std::memory_order_relaxed);
-  }
-  void error(std::string text) {
-    publish_errors.fetch_add(1, std::memory_order_relaxed);
-    std::lock_guard lock(error_mutex);
-    if (first_error.empty()) first_error = std::move(text);
-  }
-};
-
 /// A publisher's hooks: it only needs to know that its key arrived.
 class publisher_hooks final : public client_hooks {
  public:
@@ -71,12 +48,15 @@ class publisher_hooks final : public client_hooks {
   fanout_stats& st_;
 };
 
+/// Every publisher's signing key by user id; filled before the run, read-only afterwards.
+using sender_keys = std::unordered_map<id16, bytes, id16_hash>;
+
 /// A member: order check, signature and decryption, latency, cumulative acks. Runs on its
 /// client's strand only, so its own state needs no locking.
 class member_hooks final : public client_hooks {
  public:
-  member_hooks(fanout_stats& st, const bench_options& o, bytes publisher_pk)
-      : st_(st), o_(o), publisher_pk_(std::move(publisher_pk)) {}
+  member_hooks(fanout_stats& st, const bench_options& o, const sender_keys& senders)
+      : st_(st), o_(o), senders_(senders) {}
 
   void on_key(bench_client&, const protocol::server::key&, std::uint64_t) override { st_.keys.fetch_add(1); }
   void on_closed(bench_client&, const std::string&) override {
@@ -88,14 +68,12 @@ class member_hooks final : public client_hooks {
       st_.duplicates.fetch_add(1, std::memory_order_relaxed);  // a redelivery
       return;
     }
-    if (m.seq > last_seq_ + 1) st_.gaps.fetch_add(m.seq - last_seq_ - 1, std::memory_order_relaxed);
+    // With --all-publish a member's own publishes are holes in its seq (the broker does not
+    // deliver a message to its sender): only the delivery count checks for losses then.
+    if (m.seq > last_seq_ + 1 && !o_.all_publish) st_.gaps.fetch_add(m.seq - last_seq_ - 1, std::memory_order_relaxed);
     last_seq_ = m.seq;
     group_ = m.group;
-    st_.delivered.fetch_add(1, std::memory_order_relaxed);
-    if (st_.in_window(recv_ns)) st_.delivered_window.fetch_add(1, std::memory_order_relaxed);
-    if (auto sent = open(c, m)) {
-      if (st_.in_window(*sent) && recv_ns >= *sent) st_.deliver_ns.record(recv_ns - *sent);
-    }
+    st_.delivery(recv_ns, open(c, m));
     if (last_seq_ - acked_seq_ >= o_.ack_every) ack(c);
   }
 
@@ -114,20 +92,27 @@ class member_hooks final : public client_hooks {
       st_.missing_key.fetch_add(1, std::memory_order_relaxed);
       return std::nullopt;
     }
+    const auto sender = senders_.find(m.sender);
+    if (sender == senders_.end()) {
+      st_.verify_failures.fetch_add(1, std::memory_order_relaxed);
+      return std::nullopt;
+    }
     const crypto::message_context ctx{m.group, m.epoch, m.sender, m.alg};
     std::optional<crypto::secure_bytes> pt;
     if (o_.verify) {
-      auto r = crypto::decrypt_message(publisher_pk_, *key, ctx,
+      auto r = crypto::decrypt_message(sender->second, *key, ctx,
                                        {std::move(m.nonce), std::move(m.ct), bytes(m.sig.begin(), m.sig.end())});
       if (r) pt = std::move(*r);
     } else {
       // Decrypt only: the per-sender message key is derived once per epoch.
-      if (!msg_key_ || msg_key_epoch_ != m.epoch) {
-        msg_key_ = crypto::message_key(*key, m.sender);
+      if (msg_key_epoch_ != m.epoch) {
+        msg_keys_.clear();
         msg_key_epoch_ = m.epoch;
       }
+      auto k = msg_keys_.find(m.sender);
+      if (k == msg_keys_.end()) k = msg_keys_.emplace(m.sender, crypto::message_key(*key, m.sender)).first;
       auto r =
-          crypto::aead_open(m.alg, msg_key_->view(), m.nonce, crypto::message_aad(m.group, m.epoch, m.sender), m.ct);
+          crypto::aead_open(m.alg, k->second.view(), m.nonce, crypto::message_aad(m.group, m.epoch, m.sender), m.ct);
       if (r) pt = std::move(*r);
     }
     if (!pt || pt->size() < 8) {
@@ -139,11 +124,11 @@ class member_hooks final : public client_hooks {
 
   fanout_stats& st_;
   const bench_options& o_;
-  bytes publisher_pk_;
+  const sender_keys& senders_;
   id16 group_;
   std::uint64_t last_seq_ = 0;
   std::uint64_t acked_seq_ = 0;
-  std::optional<crypto::aead_key> msg_key_;
+  std::unordered_map<id16, crypto::aead_key, id16_hash> msg_keys_;
   std::uint64_t msg_key_epoch_ = 0;
 };
 
@@ -157,8 +142,8 @@ struct publisher {
 };
 
 /// Publishes from start_ns to end_ns: on schedule (open loop) or with a window (closed loop).
-asio::awaitable<void> publish_loop(publisher& p, fanout_stats& st, const bench_options& o, std::uint64_t start_ns,
-                                   std::uint64_t end_ns) {
+asio::awaitable<void> publish_loop(publisher& p, fanout_stats& st, const bench_options& o, double per_publisher,
+                                   std::uint64_t start_ns, std::uint64_t end_ns) {
   auto& c = *p.client;
   const auto* key = c.key(p.group, p.epoch);
   const crypto::message_context ctx{p.group, p.epoch, c.user_id(), o.alg};
@@ -167,7 +152,6 @@ asio::awaitable<void> publish_loop(publisher& p, fanout_stats& st, const bench_o
   p.wake = &timer;
   const bool closed_loop = !o.rate.has_value();
   const std::size_t cap = closed_loop ? o.window : o.max_outstanding;
-  const double per_publisher = closed_loop ? 0 : *o.rate / o.groups;
   const auto interval = closed_loop ? 0 : static_cast<std::uint64_t>(1e9 / per_publisher);
   std::uint64_t next = start_ns;
   co_await sleep_until_ns(start_ns);
@@ -207,9 +191,7 @@ asio::awaitable<void> publish_loop(publisher& p, fanout_stats& st, const bench_o
       --p.outstanding;
       if (p.wake) p.wake->cancel();
       if (!r.is_ok()) return st.error("publish: " + r.describe());
-      st.acked.fetch_add(1, std::memory_order_relaxed);
-      if (st.in_window(now_ns)) st.acked_window.fetch_add(1, std::memory_order_relaxed);
-      if (st.in_window(intended)) st.ack_ns.record(now_ns - intended);
+      st.ack(now_ns, intended);
     });
   }
   if (!key) st.error("the publisher holds no key");
@@ -230,64 +212,49 @@ asio::awaitable<void> ack_flusher(std::shared_ptr<bench_client> c, member_hooks&
 
 asio::awaitable<status> run_fanout(bench_context& ctx, report& out) {
   const auto& o = ctx.options();
-  const std::size_t total = static_cast<std::size_t>(o.groups) * (o.members + 1);
+  // Per group: the owner, then the members. Without --all-publish the owner alone publishes to M
+  // members; with it the group has M members (owner included) who all publish to the M-1 others.
+  const std::size_t per_group = o.all_publish ? o.members : o.members + 1;
+  const unsigned recipients = o.all_publish ? o.members - 1 : o.members;
+  const std::size_t total = static_cast<std::size_t>(o.groups) * per_group;
   ctx.plan_connections(total);
-  out.param("url", o.url);
-  out.param("groups", double(o.groups));
-  out.param("members_per_group", double(o.members));
-  out.param("size_bytes", double(o.size));
-  out.param("rate", o.rate ? param_value(*o.rate) : param_value(std::string("max")));
-  if (!o.rate) out.param("window", double(o.window));
-  out.param("warmup_s", o.warmup_s);
-  out.param("duration_s", o.duration_s);
-  out.param("ack_every", double(o.ack_every));
-  out.param("verify", o.verify);
-  out.param("alg", std::string(protocol::to_string(o.alg)));
-  out.param("threads", double(o.threads));
+  fanout_parameters(out, o);
 
   // Everything clients and handlers touch lives as long as the io_context (see bench_context::keep).
   struct fanout_run {
-    fanout_stats st;
+    std::shared_ptr<fanout_stats> stats = std::make_shared<fanout_stats>();
     std::vector<publisher> pubs;
-    std::vector<std::unique_ptr<publisher_hooks>> pub_hooks;
-    std::vector<std::unique_ptr<member_hooks>> mem_hooks;
+    std::vector<std::unique_ptr<client_hooks>> hooks;
+    std::vector<member_hooks*> members;  ///< per client: its member hooks, or null for a publishing-only owner
     std::vector<std::shared_ptr<bench_client>> clients;
-    std::atomic<const char*> phase{"login"};
-    std::uint64_t last_acked = 0, last_delivered = 0;  ///< the progress line's
+    sender_keys senders;
   };
   auto run = std::make_shared<fanout_run>();
   ctx.keep(run);
-  auto& st = run->st;
+  auto& st = *run->stats;
   auto& pubs = run->pubs;
-  auto& mem_hooks = run->mem_hooks;
   auto& clients = run->clients;
-  auto& phase = run->phase;
-  pubs.resize(o.groups);
-  for (auto& p : pubs) {
-    run->pub_hooks.push_back(std::make_unique<publisher_hooks>(st));
-    p.client = ctx.make_client(run->pub_hooks.back().get());
-    clients.push_back(p.client);
-  }
-  for (auto& p : pubs) {
-    for (unsigned m = 0; m < o.members; ++m) {
-      mem_hooks.push_back(std::make_unique<member_hooks>(st, o, p.client->identity().sign_pk()));
-      clients.push_back(ctx.make_client(mem_hooks.back().get()));
+  auto& phase = st.phase;
+  for (std::size_t g = 0; g < o.groups; ++g) {
+    for (std::size_t k = 0; k < per_group; ++k) {
+      if (k == 0 && !o.all_publish) {
+        run->hooks.push_back(std::make_unique<publisher_hooks>(st));
+        run->members.push_back(nullptr);
+      } else {
+        auto h = std::make_unique<member_hooks>(st, o, run->senders);
+        run->members.push_back(h.get());
+        run->hooks.push_back(std::move(h));
+      }
+      clients.push_back(ctx.make_client(run->hooks.back().get()));
+      if (k == 0 || o.all_publish) {
+        publisher p;
+        p.client = clients.back();
+        pubs.push_back(std::move(p));
+        run->senders.emplace(clients.back()->user_id(), clients.back()->identity().sign_pk());
+      }
     }
   }
-  ctx.set_progress([run, total](double t) {
-    auto& s = run->st;
-    const auto acked = s.acked.load(), delivered = s.delivered.load(), sent = s.sent.load();
-    const auto failed = std::min(sent - acked, s.publish_errors.load());
-    const auto line = "t=" + std::to_string(int(t)) + "s " + run->phase.load() +
-                      " logins=" + std::to_string(s.logins.load()) + "/" + std::to_string(total) +
-                      " sent=" + std::to_string(sent) + " acked/s=" + std::to_string(acked - run->last_acked) +
-                      " delivered/s=" + std::to_string(delivered - run->last_delivered) +
-                      " outstanding=" + std::to_string(sent - acked - failed) +
-                      " errors=" + std::to_string(s.publish_errors.load() + s.verify_failures.load());
-    run->last_acked = acked;
-    run->last_delivered = delivered;
-    return line;
-  });
+  ctx.set_progress(fanout_progress(run->stats, total));
 
   auto logins = co_await login_all(ctx, clients, 0, &st.logins);
   out.add("connections", double(logins.ok), "", "connections authenticated");
@@ -296,48 +263,52 @@ asio::awaitable<status> run_fanout(bench_context& ctx, report& out) {
     co_return error{errc::internal, std::to_string(logins.failed) + " logins failed, first: " + logins.first_error};
 
   phase = "create";
-  for (std::size_t g = 0; g < pubs.size(); ++g) {
-    auto& p = pubs[g];
+  for (std::size_t g = 0; g < o.groups; ++g) {
     protocol::client::create_group cg;
     cg.name = "bench-fanout-" + std::to_string(g);
-    for (unsigned m = 0; m < o.members; ++m) cg.members.push_back(clients[pubs.size() + g * o.members + m]->user_id());
-    auto c = p.client;
+    for (std::size_t k = 1; k < per_group; ++k) cg.members.push_back(clients[g * per_group + k]->user_id());
+    auto c = clients[g * per_group];
     auto r = co_await on_client(c, c->call(std::move(cg), o.timeout));
     auto res = r.ok ? protocol::parse_ok_result<protocol::create_group_result>(*r.ok)
                     : result<protocol::create_group_result>(errc::internal, r.describe());
     if (!res) co_return error{errc::internal, "create_group failed: " + res.err().message};
-    p.group = res->group;
-    p.epoch = res->epoch;
+    // The group's publishers: its owner, or (--all-publish) all its per_group clients.
+    const std::size_t first = o.all_publish ? g * per_group : g, count = o.all_publish ? per_group : 1;
+    for (std::size_t i = first; i < first + count; ++i) {
+      pubs[i].group = res->group;
+      pubs[i].epoch = res->epoch;
+    }
   }
   if (!co_await wait_until([&] { return st.keys.load() >= total; }, o.timeout))
     co_return error{errc::internal, "only " + std::to_string(st.keys.load()) + " of " + std::to_string(total) +
                                         " clients received the group key"};
 
-  for (std::size_t i = 0; i < mem_hooks.size(); ++i) {
-    auto c = clients[pubs.size() + i];
-    asio::co_spawn(c->executor(), ack_flusher(c, *mem_hooks[i], st), asio::detached);
+  for (std::size_t i = 0; i < clients.size(); ++i) {
+    if (run->members[i]) asio::co_spawn(clients[i]->executor(), ack_flusher(clients[i], *run->members[i], st), asio::detached);
   }
   const auto start = steady_ns() + 100'000'000;  // every publisher starts on the same tick
   const auto window_start = start + static_cast<std::uint64_t>(o.warmup_s * 1e9);
-  const auto window_end = window_start + static_cast<std::uint64_t>(o.duration_s * 1e9);
-  st.window_start = window_start;
-  st.window_end = window_end;
-  for (auto& p : pubs) asio::co_spawn(p.client->executor(), publish_loop(p, st, o, start, window_end), asio::detached);
+  st.open_window(window_start, o.duration_s);
+  const auto window_end = st.window_end.load();
+  const double per_publisher = o.rate ? *o.rate / static_cast<double>(pubs.size()) : 0;
+  for (auto& p : pubs)
+    asio::co_spawn(p.client->executor(), publish_loop(p, st, o, per_publisher, start, window_end), asio::detached);
 
   phase = "warmup";
   co_await sleep_until_ns(window_start);
   phase = "measure";
-  const auto broker_cpu0 = o.broker_pid ? cpu_seconds(o.broker_pid) : std::nullopt;
-  const auto bench_cpu0 = cpu_seconds(::getpid());
+  window_cpu cpu;
+  if (o.broker_pid) cpu.broker0 = cpu_seconds(o.broker_pid);
+  cpu.bench0 = cpu_seconds(::getpid());
   co_await sleep_until_ns(window_end);
-  const auto broker_cpu1 = o.broker_pid ? cpu_seconds(o.broker_pid) : std::nullopt;
-  const auto bench_cpu1 = cpu_seconds(::getpid());
+  if (o.broker_pid) cpu.broker1 = cpu_seconds(o.broker_pid);
+  cpu.bench1 = cpu_seconds(::getpid());
 
   phase = "drain";
   (void)co_await wait_until([&] { return st.loops_done.load() == pubs.size(); }, std::chrono::seconds(30));
   const auto settled = [&] {
     const auto acked = st.acked.load();
-    return st.sent.load() == acked + st.publish_errors.load() && st.delivered.load() >= acked * o.members;
+    return st.sent.load() == acked + st.publish_errors.load() && st.delivered.load() >= acked * recipients;
   };
   const bool drained =
       co_await wait_until(settled, std::chrono::milliseconds(long(o.drain_s * 1000)), std::chrono::milliseconds(10));
@@ -347,43 +318,12 @@ asio::awaitable<status> run_fanout(bench_context& ctx, report& out) {
   st.closing = true;
   co_await close_all(clients, std::chrono::seconds(5));
 
-  const double d = o.duration_s;
-  out.add("offered_per_s", double(st.sent_window.load()) / d, "msg/s", "publishes sent per second (offered)");
-  out.add("published_per_s", double(st.acked_window.load()) / d, "msg/s", "publishes acked per second");
-  out.add("delivered_per_s", double(st.delivered_window.load()) / d, "msg/s", "deliveries per second (all members)");
-  out.add("sent_total", double(st.sent.load()), "", "publishes sent (whole run)");
-  out.add("acked_total", double(st.acked.load()), "", "publishes acked (whole run)");
-  out.add("delivered_total", double(st.delivered.load()), "", "deliveries (whole run)");
-  const auto expected = st.acked.load() * o.members;
-  out.add("undelivered", double(expected > st.delivered.load() ? expected - st.delivered.load() : 0), "",
-          "deliveries missing after the drain");
-  out.add("publish_errors", double(st.publish_errors.load()), "", "publish errors (or unanswered)");
-  out.add("verify_failures", double(st.verify_failures.load()), "", "messages that did not verify/decrypt");
-  out.add("gaps", double(st.gaps.load()), "", "seq gaps seen by members");
-  out.add("duplicates", double(st.duplicates.load()), "", "redelivered messages");
-  out.add("disconnects", double(st.disconnects.load()), "", "connections lost");
-  std::uint64_t parse = 0, key_err = 0, stray = 0;
+  std::uint64_t client_errors = 0;
   for (auto& c : clients) {
-    parse += c->counters().parse_errors.load();
-    key_err += c->counters().key_errors.load();
-    stray += c->counters().stray_errors.load();
+    client_errors += c->counters().parse_errors.load() + c->counters().key_errors.load();
+    st.server_errors.fetch_add(c->counters().stray_errors.load());
   }
-  out.add("client_errors", double(parse + key_err + stray + st.missing_key.load()), "", "client-side protocol errors");
-  if (broker_cpu0 && broker_cpu1)
-    out.add("broker_cpu_pct", 100 * (*broker_cpu1 - *broker_cpu0) / d, "%", "broker CPU in the window");
-  if (bench_cpu0 && bench_cpu1)
-    out.add("bench_cpu_pct", 100 * (*bench_cpu1 - *bench_cpu0) / d, "%", "bench CPU in the window");
-  out.add_latency("publish_to_ack", "publish -> ok", st.ack_ns.summary());
-  out.add_latency("publish_to_deliver", "publish -> deliver", st.deliver_ns.summary());
-  out.add_latency("login", "connect -> welcome", logins.login);
-  if (o.rate && double(st.acked_window.load()) / d < 0.95 * *o.rate)
-    out.note("acked publishes fell short of the offered rate: the broker or the bench was saturated");
-  if (bench_cpu0 && bench_cpu1 && (*bench_cpu1 - *bench_cpu0) / d > 0.9 * o.threads)
-    out.note("the bench used all the CPU its threads can: figures are a lower bound for the broker" +
-             std::string(o.verify ? " (try --no-verify)" : ""));
-  if (!drained) out.note("the drain timed out: some acks or deliveries never arrived");
-  if (!st.first_error.empty()) out.note("first error: " + st.first_error);
-  if (!o.rate) out.note("closed loop: latency is measured from the actual send, which waits for a free window slot");
+  fanout_report(out, st, o, recipients, client_errors, cpu, drained, logins);
   co_return status{};
 }
 

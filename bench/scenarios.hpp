@@ -15,6 +15,10 @@ namespace sealcast::bench {
 /// Reports published/s, delivered/s, publish-to-ack and publish-to-deliver latency.
 boost::asio::awaitable<status> run_fanout(bench_context& ctx, report& out);
 
+/// The fanout scenario against nats-server's WebSocket listener (--target nats://HOST:PORT):
+/// the same publishers, subscribers, payload bytes, rates and report as run_fanout.
+boost::asio::awaitable<status> run_nats_fanout(bench_context& ctx, report& out);
+
 /// Opens N authenticated connections that then stay idle; reports the broker's RSS growth per
 /// connection (--broker-pid) and how fast the connections were set up.
 boost::asio::awaitable<status> run_idle(bench_context& ctx, report& out);

@@ -58,7 +58,7 @@ ws_connection::ws_connection(asio::any_io_executor executor)
 ws_connection::~ws_connection() = default;
 
 asio::awaitable<std::string> ws_connection::open(ws_target target, std::optional<asio::ip::address> source,
-                                                 std::chrono::milliseconds timeout) {
+                                                 std::chrono::milliseconds timeout, ws_flavour flavour) {
   auto& i = *impl_;
   auto& stream = beast::get_lowest_layer(i.ws);
   boost::system::error_code ec;
@@ -84,14 +84,14 @@ asio::awaitable<std::string> ws_connection::open(ws_target target, std::optional
   t.keep_alive_pings = false;
   i.ws.set_option(t);
   i.ws.read_message_max(read_message_max);
-  i.ws.set_option(websocket::stream_base::decorator([](websocket::request_type& req) {
-    req.set(beast::http::field::sec_websocket_protocol, "sealcast.v1");
+  i.ws.set_option(websocket::stream_base::decorator([subprotocol = flavour.subprotocol](websocket::request_type& req) {
+    if (!subprotocol.empty()) req.set(beast::http::field::sec_websocket_protocol, subprotocol);
     req.set(beast::http::field::user_agent, "sealcast-bench");
   }));
   const auto host = target.host + ":" + std::to_string(target.port);
   auto [hec] = co_await i.ws.async_handshake(host, target.path, use_nothrow);
   if (hec) co_return "upgrade: " + hec.message();
-  i.ws.text(true);
+  i.ws.binary(flavour.binary);
   i.open = true;
   asio::co_spawn(executor_, writer(shared_from_this()), asio::detached);
   co_return std::string{};

@@ -22,6 +22,13 @@
 
 namespace sealcast::bench {
 
+/// How a connection presents itself: Sealcast wants subprotocol sealcast.v1 and text frames;
+/// nats-server's WebSocket listener takes no subprotocol and binary frames.
+struct ws_flavour {
+  std::string subprotocol = "sealcast.v1";  ///< "" sends no Sec-WebSocket-Protocol
+  bool binary = false;                      ///< frames written as binary instead of text
+};
+
 /// A client WebSocket connection; use through shared_ptr, only from its executor.
 class ws_connection : public std::enable_shared_from_this<ws_connection> {
  public:
@@ -31,16 +38,18 @@ class ws_connection : public std::enable_shared_from_this<ws_connection> {
   ws_connection(const ws_connection&) = delete;
   ws_connection& operator=(const ws_connection&) = delete;
 
-  /// Connects, binding `source` first when given, and upgrades with subprotocol sealcast.v1.
-  /// Returns "" on success, else what failed. Starts the writer on success.
+  /// Connects, binding `source` first when given, and upgrades (with subprotocol sealcast.v1
+  /// unless `flavour` says otherwise). Returns "" on success, else what failed. Starts the
+  /// writer on success. (No default for `flavour`: GCC 12 destroys a default argument's
+  /// temporary of a co_awaited coroutine call twice; callers pass a named object.)
   boost::asio::awaitable<std::string> open(ws_target target, std::optional<boost::asio::ip::address> source,
-                                           std::chrono::milliseconds timeout);
+                                           std::chrono::milliseconds timeout, ws_flavour flavour);
 
   /// The next message; the view stays valid until the next read(). An error code once the
   /// connection has ended (websocket::error::closed after a close handshake).
   boost::asio::awaitable<std::pair<boost::system::error_code, std::string_view>> read();
 
-  /// Queues one text frame for the writer.
+  /// Queues one message (a text frame, or binary per the flavour) for the writer.
   void send(std::string text);
   /// Writes what is queued, then starts the close handshake (code 1000).
   void close();

@@ -4,13 +4,28 @@
 #include <catch2/catch_test_macros.hpp>
 #include <catch2/matchers/catch_matchers_string.hpp>
 
+#include <fcntl.h>
+#include <netinet/in.h>
+#include <signal.h>
+#include <sys/socket.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include <cmath>
+#include <filesystem>
 #include <fstream>
+#include <set>
 #include <sstream>
+#include <thread>
 
 #include <boost/json.hpp>
+#include <boost/property_tree/ptree.hpp>
+#include <boost/property_tree/xml_parser.hpp>
 
 #include "bench/histogram.hpp"
+#include "bench/nats_client.hpp"
 #include "bench/options.hpp"
+#include "bench/timeline.hpp"
 #include "tests/support/broker_process.hpp"
 
 using namespace sealcast;
@@ -30,17 +45,140 @@ double figure(const boost::json::object& result, const char* key) {
   return result.at("figures").as_object().at(key).to_number<double>();
 }
 
-/// Runs sealcast-bench against `broker` with `args`; returns the JSON result (fails on exit != 0).
-boost::json::object run_bench(const test::broker_process& broker, const test::temp_dir& dir,
-                              std::vector<std::string> args) {
+/// Runs sealcast-bench with `args` (plus --json and quiet options); returns the JSON result
+/// (fails on exit != 0).
+boost::json::object run_bench_args(const test::temp_dir& dir, std::vector<std::string> args) {
   const auto json = dir.path() / "result.json";
-  args.insert(args.end(), {"--url", "ws://127.0.0.1:" + std::to_string(broker.client_port()) + "/ws", "--json",
-                           json.string(), "--no-progress", "--timeout", "10"});
+  args.insert(args.end(), {"--json", json.string(), "--no-progress", "--timeout", "10"});
   auto r = test::run_program(test::bin_path("sealcast-bench"), args, 60s);
   INFO("stdout: " << r.out << "\nstderr: " << r.err);
   REQUIRE(r.exit_code == 0);
   return read_json(json);
 }
+
+/// Runs sealcast-bench against `broker` with `args`; returns the JSON result (fails on exit != 0).
+boost::json::object run_bench(const test::broker_process& broker, const test::temp_dir& dir,
+                              std::vector<std::string> args) {
+  args.insert(args.end(), {"--url", "ws://127.0.0.1:" + std::to_string(broker.client_port()) + "/ws"});
+  return run_bench_args(dir, std::move(args));
+}
+
+/// Checks the fanout report's invariants and the fields every fanout JSON carries.
+void check_fanout_report(const boost::json::object& r, const char* target) {
+  INFO(boost::json::serialize(r));
+  CHECK(r.at("target").as_string() == target);
+  CHECK(r.at("invariants_hold").as_bool());
+  const auto& inv = r.at("invariants").as_array();
+  std::set<std::string> keys;
+  for (const auto& i : inv) {
+    const auto& o = i.as_object();
+    keys.insert(std::string(o.at("key").as_string()));
+    CHECK(o.at("holds").as_bool());
+    CHECK(o.at("expected").to_number<double>() == o.at("actual").to_number<double>());
+  }
+  CHECK(keys == std::set<std::string>{"sent_accounted", "delivered_equals_expected", "no_errors"});
+  // delivered = published x recipients, read back from the figures themselves.
+  const auto members = r.at("parameters").as_object().at("recipients_per_publish").to_number<double>();
+  CHECK(figure(r, "sent_total") > 0);
+  CHECK(figure(r, "delivered_total") == figure(r, "acked_total") * members);
+  CHECK(figure(r, "sent_total") == figure(r, "acked_total"));
+  for (const char* k : {"errors", "reconnects", "disconnects", "verify_failures", "publish_errors", "undelivered"})
+    CHECK(figure(r, k) == 0);
+  for (const char* k : {"published_per_s", "delivered_per_s", "expected_deliveries", "broker_cpu_pct",
+                        "broker_cpu_us_per_delivery", "bench_cpu_pct"})
+    CHECK(r.at("figures").as_object().contains(k));
+  for (const char* l : {"publish_to_ack", "publish_to_deliver"}) {
+    const auto& lat = r.at("latency").as_object().at(l).as_object();
+    CHECK(lat.at("count").to_number<double>() > 0);
+    for (const char* q : {"p50_ms", "p90_ms", "p99_ms", "p999_ms", "max_ms"}) CHECK(lat.contains(q));
+    CHECK(lat.at("p999_ms").to_number<double>() >= lat.at("p99_ms").to_number<double>());
+    CHECK(lat.at("max_ms").to_number<double>() >= lat.at("p999_ms").to_number<double>());
+  }
+  const auto& tl = r.at("timeline").as_array();
+  CHECK(tl.size() == static_cast<std::size_t>(std::ceil(r.at("parameters").as_object().at("duration_s").to_number<double>())));
+  double delivered = 0;
+  for (const auto& p : tl) delivered += p.as_object().at("delivered_per_s").to_number<double>();
+  CHECK(delivered > 0);
+}
+
+/// Parses the SVG as XML and returns the ids of its polylines with at least one point.
+std::set<std::string> svg_series(const std::filesystem::path& p) {
+  namespace pt = boost::property_tree;
+  pt::ptree tree;
+  pt::read_xml(p.string(), tree);  // throws on malformed XML
+  const auto& svg = tree.get_child("svg");
+  CHECK(svg.get<std::string>("<xmlattr>.xmlns") == "http://www.w3.org/2000/svg");
+  std::set<std::string> ids;
+  for (const auto& [name, child] : svg) {
+    if (name != "polyline") continue;
+    if (!child.get<std::string>("<xmlattr>.points", "").empty()) ids.insert(child.get<std::string>("<xmlattr>.id"));
+  }
+  return ids;
+}
+
+/// A free loopback TCP port (bound, read back and released: good enough for a test).
+unsigned short free_port() {
+  const int fd = ::socket(AF_INET, SOCK_STREAM, 0);
+  sockaddr_in a{};
+  a.sin_family = AF_INET;
+  a.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+  REQUIRE(::bind(fd, reinterpret_cast<sockaddr*>(&a), sizeof a) == 0);
+  socklen_t len = sizeof a;
+  REQUIRE(::getsockname(fd, reinterpret_cast<sockaddr*>(&a), &len) == 0);
+  ::close(fd);
+  return ntohs(a.sin_port);
+}
+
+bool port_accepts(unsigned short port) {
+  const int fd = ::socket(AF_INET, SOCK_STREAM, 0);
+  sockaddr_in a{};
+  a.sin_family = AF_INET;
+  a.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+  a.sin_port = htons(port);
+  const bool ok = ::connect(fd, reinterpret_cast<sockaddr*>(&a), sizeof a) == 0;
+  ::close(fd);
+  return ok;
+}
+
+constexpr const char* nats_server_path = "/usr/sbin/nats-server";
+
+/// A nats-server with a WebSocket listener (no TLS) on a free port, stopped on destruction.
+class nats_server_process {
+ public:
+  explicit nats_server_process(const std::filesystem::path& dir) {
+    ws_port_ = free_port();
+    const auto client_port = free_port();
+    const auto conf = dir / "nats.conf";
+    std::ofstream(conf) << "listen: \"127.0.0.1:" << client_port << "\"\n"
+                        << "websocket {\n  listen: \"127.0.0.1:" << ws_port_ << "\"\n  no_tls: true\n}\n";
+    const auto log = dir / "nats.log";
+    pid_ = ::fork();
+    REQUIRE(pid_ >= 0);
+    if (pid_ == 0) {
+      const int out = ::open(log.c_str(), O_WRONLY | O_CREAT | O_TRUNC, 0644);
+      ::dup2(out, 1);
+      ::dup2(out, 2);
+      ::execl(nats_server_path, nats_server_path, "-c", conf.c_str(), static_cast<char*>(nullptr));
+      ::_exit(127);
+    }
+    for (int i = 0; i < 200 && !port_accepts(ws_port_); ++i) std::this_thread::sleep_for(25ms);
+    REQUIRE(port_accepts(ws_port_));
+  }
+  ~nats_server_process() {
+    ::kill(pid_, SIGTERM);
+    int st = 0;
+    ::waitpid(pid_, &st, 0);
+  }
+  nats_server_process(const nats_server_process&) = delete;
+  nats_server_process& operator=(const nats_server_process&) = delete;
+
+  [[nodiscard]] int pid() const { return pid_; }
+  [[nodiscard]] unsigned short ws_port() const { return ws_port_; }
+
+ private:
+  int pid_ = -1;
+  unsigned short ws_port_ = 0;
+};
 
 }  // namespace
 
@@ -79,6 +217,87 @@ TEST_CASE("the command line takes a scenario, --rate max and refuses remote URLs
   CHECK_FALSE(parse_options({"nosuch"}));
 }
 
+TEST_CASE("--target takes sealcast or a nats-server WebSocket listener, --plot a file", "[bench]") {
+  auto n = parse_options({"fanout", "--target", "nats://127.0.0.1:4223", "--plot", "x.svg"});
+  REQUIRE(n);
+  CHECK(n->kind == target_kind::nats);
+  CHECK(n->target.port == 4223);
+  CHECK(n->target.path == "/");
+  CHECK(n->plot_path == "x.svg");
+  auto s = parse_options({"fanout", "--target", "sealcast"});
+  REQUIRE(s);
+  CHECK(s->kind == target_kind::sealcast);
+  CHECK_FALSE(parse_options({"fanout", "--target", "nats://192.0.2.1:4223"}));
+  CHECK_FALSE(parse_options({"fanout", "--target", "tcp://127.0.0.1:4222"}));
+  CHECK_FALSE(parse_options({"idle", "--target", "nats://127.0.0.1:4223"}));
+}
+
+TEST_CASE("the NATS parser reassembles messages split across WebSocket frames", "[bench]") {
+  const std::string stream =
+      "INFO {\"server_id\":\"x\"}\r\nPING\r\nMSG a.b 1 5\r\nhello\r\n+OK\r\nMSG a.b 1 _INBOX.r 0\r\n\r\n"
+      "PONG\r\n-ERR 'Slow Consumer'\r\nMSG a.b 12 7\r\nx\r\ny\r\nz\r\n";
+  // Every split point, and every frame size from 1 byte up, gives the same events.
+  for (std::size_t chunk = 1; chunk <= stream.size(); chunk += (chunk < 16 ? 1 : 13)) {
+    nats_parser p;
+    std::vector<std::string> seen;
+    for (std::size_t i = 0; i < stream.size(); i += chunk) {
+      auto err = p.feed(std::string_view(stream).substr(i, chunk), [&](const nats_event& e) {
+        switch (e.what) {
+          case nats_event::kind::msg:
+            seen.push_back("MSG " + std::string(e.subject) + " " + std::string(e.sid) + " [" + std::string(e.payload) + "]");
+            break;
+          case nats_event::kind::ping:
+            seen.emplace_back("PING");
+            break;
+          case nats_event::kind::pong:
+            seen.emplace_back("PONG");
+            break;
+          case nats_event::kind::ok:
+            seen.emplace_back("+OK");
+            break;
+          case nats_event::kind::err:
+            seen.push_back("ERR " + std::string(e.text));
+            break;
+          case nats_event::kind::info:
+            seen.emplace_back("INFO");
+            break;
+        }
+      });
+      REQUIRE(err.empty());
+    }
+    INFO("chunk " << chunk);
+    CHECK(seen == std::vector<std::string>{"INFO", "PING", "MSG a.b 1 [hello]", "+OK", "MSG a.b 1 []", "PONG",
+                                           "ERR 'Slow Consumer'", "MSG a.b 12 [x\r\ny\r\nz]"});
+    CHECK(p.pending() == 0);
+  }
+  nats_parser bad;
+  CHECK_FALSE(bad.feed("WHAT\r\n", [](const nats_event&) {}).empty());
+  nats_parser bad_size;
+  CHECK_FALSE(bad_size.feed("MSG a 1 x\r\n", [](const nats_event&) {}).empty());
+  nats_parser no_crlf;
+  CHECK_FALSE(no_crlf.feed("MSG a 1 2\r\nabcd\r\n", [](const nats_event&) {}).empty());
+}
+
+TEST_CASE("the plot is well-formed SVG with the latency and rate series", "[bench]") {
+  timeline tl(1'000'000'000, 3);
+  for (std::uint64_t i = 0; i < 100; ++i) {
+    tl.record_latency(1'000'000'000 + i * 20'000'000, 1'000'000 + i * 10'000);
+    tl.count_delivery(1'000'000'000 + i * 20'000'000);
+  }
+  tl.count_delivery(5'000'000'000);  // outside: ignored
+  const auto pts = tl.points();
+  REQUIRE(pts.size() == 3);
+  CHECK(pts[0].delivered_per_s == 50);
+  CHECK(pts[1].delivered_per_s == 50);
+  CHECK(pts[2].samples == 0);
+  CHECK(pts[0].p50_ms >= 1.0);
+  CHECK(pts[1].max_ms >= pts[1].p99_ms);
+  test::temp_dir dir;
+  const auto file = dir.path() / "plot.svg";
+  REQUIRE(write_svg_plot(file.string(), "title <&>", "sub", pts));
+  CHECK(svg_series(file) == std::set<std::string>{"p50", "p99", "max", "delivered"});
+}
+
 TEST_CASE("fanout publishes, delivers to every member and reports latency", "[bench][broker]") {
   test::temp_dir dir;
   test::broker_process broker(dir.path() / "data", {"--set", "log.level=warn"});
@@ -101,6 +320,50 @@ TEST_CASE("fanout in closed loop without verification still decrypts", "[bench][
                       "0.5", "--no-verify"});
   CHECK(figure(r, "published_per_s") > 0);
   CHECK(figure(r, "verify_failures") == 0);
+}
+
+TEST_CASE("fanout's report holds its invariants, with JSON fields and a plot", "[bench][broker]") {
+  test::temp_dir dir;
+  test::broker_process broker(dir.path() / "data", {"--set", "log.level=warn"});
+  const auto svg = dir.path() / "fanout.svg";
+  auto r = run_bench(broker, dir,
+                     {"fanout", "--groups", "2", "--members", "4", "--rate", "100", "--warmup", "0.2", "--duration", "2",
+                      "--broker-pid", std::to_string(broker.pid()), "--plot", svg.string()});
+  check_fanout_report(r, "sealcast");
+  CHECK(figure(r, "gaps") == 0);
+  CHECK(figure(r, "duplicates") == 0);
+  CHECK(svg_series(svg) == std::set<std::string>{"p50", "p99", "max", "delivered"});
+  // Every member publishes: each publish reaches the 2 others of its group of 3.
+  auto all = run_bench(broker, dir,
+                       {"fanout", "--groups", "2", "--members", "3", "--all-publish", "--rate", "60", "--warmup", "0.2",
+                        "--duration", "1", "--broker-pid", std::to_string(broker.pid())});
+  check_fanout_report(all, "sealcast");
+  CHECK(all.at("parameters").as_object().at("recipients_per_publish").to_number<double>() == 2);
+  CHECK(figure(all, "connections") == 6);
+}
+
+TEST_CASE("fanout against nats-server through its WebSocket listener holds the same invariants", "[bench][nats]") {
+  if (!std::filesystem::exists(nats_server_path)) SKIP("no " << nats_server_path);
+  test::temp_dir dir;
+  nats_server_process nats(dir.path());
+  const auto svg = dir.path() / "nats.svg";
+  auto r = run_bench_args(
+      dir, {"fanout", "--target", "nats://127.0.0.1:" + std::to_string(nats.ws_port()), "--groups", "2", "--members",
+            "4", "--rate", "100", "--warmup", "0.2", "--duration", "2", "--broker-pid", std::to_string(nats.pid()),
+            "--plot", svg.string()});
+  check_fanout_report(r, "nats");
+  CHECK(svg_series(svg) == std::set<std::string>{"p50", "p99", "max", "delivered"});
+  // Closed loop, decrypt only.
+  auto c = run_bench_args(dir, {"fanout", "--target", "nats://127.0.0.1:" + std::to_string(nats.ws_port()),
+                                "--members", "3", "--rate", "max", "--window", "4", "--warmup", "0", "--duration", "1",
+                                "--no-verify", "--broker-pid", std::to_string(nats.pid())});
+  check_fanout_report(c, "nats");
+  // Every member publishes (echo off): each publish reaches the 2 others of its group of 3.
+  auto all = run_bench_args(dir, {"fanout", "--target", "nats://127.0.0.1:" + std::to_string(nats.ws_port()),
+                                  "--groups", "2", "--members", "3", "--all-publish", "--rate", "60", "--warmup", "0.2",
+                                  "--duration", "1", "--broker-pid", std::to_string(nats.pid())});
+  check_fanout_report(all, "nats");
+  CHECK(figure(all, "connections") == 6);
 }
 
 TEST_CASE("idle measures the broker's memory per connection", "[bench][broker]") {

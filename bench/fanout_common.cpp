@@ -1,0 +1,131 @@
+#include "bench/fanout_common.hpp"
+
+#include <cmath>
+
+#include "protocol/types.hpp"
+
+namespace sealcast::bench {
+
+void fanout_stats::open_window(std::uint64_t start, double duration_s) {
+  per_second = std::make_unique<timeline>(start, static_cast<std::size_t>(std::ceil(duration_s)));
+  window_start = start;
+  window_end = start + static_cast<std::uint64_t>(duration_s * 1e9);
+}
+
+void fanout_parameters(report& out, const bench_options& o) {
+  out.set_target(o.kind == target_kind::nats ? "nats" : "sealcast");
+  out.param("target", o.kind == target_kind::nats ? o.target_url : o.url);
+  out.param("groups", double(o.groups));
+  out.param("members_per_group", double(o.members));
+  out.param("all_publish", o.all_publish);
+  out.param("recipients_per_publish", double(o.all_publish ? o.members - 1 : o.members));
+  out.param("size_bytes", double(o.size));
+  out.param("rate", o.rate ? param_value(*o.rate) : param_value(std::string("max")));
+  if (!o.rate) out.param("window", double(o.window));
+  out.param("warmup_s", o.warmup_s);
+  out.param("duration_s", o.duration_s);
+  if (o.kind == target_kind::sealcast) out.param("ack_every", double(o.ack_every));
+  out.param("verify", o.verify);
+  out.param("alg", std::string(protocol::to_string(o.alg)));
+  out.param("threads", double(o.threads));
+}
+
+std::function<std::string(double)> fanout_progress(std::shared_ptr<fanout_stats> run, std::size_t total) {
+  return [run, total](double t) {
+    auto& s = *run;
+    const auto acked = s.acked.load(), delivered = s.delivered.load(), sent = s.sent.load();
+    const auto failed = std::min(sent - acked, s.publish_errors.load());
+    const auto line = "t=" + std::to_string(int(t)) + "s " + s.phase.load() + " logins=" + std::to_string(s.logins.load()) +
+                      "/" + std::to_string(total) + " sent=" + std::to_string(sent) +
+                      " acked/s=" + std::to_string(acked - s.last_acked) +
+                      " delivered/s=" + std::to_string(delivered - s.last_delivered) +
+                      " outstanding=" + std::to_string(sent - acked - failed) +
+                      " errors=" + std::to_string(s.publish_errors.load() + s.verify_failures.load() +
+                                                  s.server_errors.load()) +
+                      " reconnects=" + std::to_string(s.reconnects.load());
+    s.last_acked = acked;
+    s.last_delivered = delivered;
+    return line;
+  };
+}
+
+void fanout_report(report& out, fanout_stats& st, const bench_options& o, unsigned recipients,
+                   std::uint64_t client_errors, const window_cpu& cpu, bool drained, const login_stats& logins) {
+  const bool nats = o.kind == target_kind::nats;
+  const double d = o.duration_s;
+  out.add("offered_per_s", double(st.sent_window.load()) / d, "msg/s", "publishes sent per second (offered)");
+  out.add("published_per_s", double(st.acked_window.load()) / d, "msg/s",
+          nats ? "publishes confirmed (PONG) per second" : "publishes acked per second");
+  out.add("delivered_per_s", double(st.delivered_window.load()) / d, "msg/s", "deliveries per second (all members)");
+  out.add("sent_total", double(st.sent.load()), "", "publishes sent (whole run)");
+  out.add("acked_total", double(st.acked.load()), "", nats ? "publishes confirmed (whole run)" : "publishes acked (whole run)");
+  out.add("delivered_total", double(st.delivered.load()), "", "deliveries (whole run)");
+  const auto expected = st.acked.load() * recipients;
+  out.add("expected_deliveries", double(expected), "", "expected deliveries (acked x recipients)");
+  out.add("undelivered", double(expected > st.delivered.load() ? expected - st.delivered.load() : 0), "",
+          "deliveries missing after the drain");
+  out.add("publish_errors", double(st.publish_errors.load()), "", "publish errors (or unanswered)");
+  out.add("verify_failures", double(st.verify_failures.load()), "", "messages that did not verify/decrypt");
+  if (!nats) {
+    out.add("gaps", double(st.gaps.load()), "", "seq gaps seen by members");
+    out.add("duplicates", double(st.duplicates.load()), "", "redelivered messages");
+  }
+  out.add("server_errors", double(st.server_errors.load()), "", nats ? "-ERR from nats-server" : "error frames");
+  out.add("disconnects", double(st.disconnects.load()), "", "connections lost");
+  out.add("reconnects", double(st.reconnects.load()), "", "reconnects (the bench does not reconnect: 0)");
+  out.add("client_errors", double(client_errors + st.missing_key.load()), "", "client-side protocol errors");
+  const auto errors = st.publish_errors.load() + st.verify_failures.load() + st.gaps.load() + st.duplicates.load() +
+                      st.server_errors.load() + st.disconnects.load() + client_errors + st.missing_key.load();
+  out.add("errors", double(errors), "", "errors of every kind");
+  if (cpu.broker0 && cpu.broker1) {
+    const double s = *cpu.broker1 - *cpu.broker0;
+    out.add("broker_cpu_pct", 100 * s / d, "%", "broker CPU in the window");
+    if (st.delivered_window.load() > 0)
+      out.add("broker_cpu_us_per_delivery", 1e6 * s / double(st.delivered_window.load()), "us",
+              "broker CPU per delivered message");
+  }
+  if (cpu.bench0 && cpu.bench1) out.add("bench_cpu_pct", 100 * (*cpu.bench1 - *cpu.bench0) / d, "%", "bench CPU in the window");
+  out.add_latency("publish_to_ack", nats ? "publish -> PONG (flush)" : "publish -> ok", st.ack_ns.summary());
+  out.add_latency("publish_to_deliver", "publish -> deliver", st.deliver_ns.summary());
+  out.add_latency("login", nats ? "connect -> first PONG" : "connect -> welcome", logins.login);
+
+  out.check("sent_accounted", "publishes sent = acked + failed", double(st.sent.load()),
+            double(st.acked.load() + st.publish_errors.load()));
+  out.check("delivered_equals_expected", "deliveries = acked x " + std::to_string(recipients) + " recipients",
+            double(expected), double(st.delivered.load()));
+  out.check("no_errors", "errors of every kind", 0, double(errors));
+  if (st.per_second) out.set_timeline(st.per_second->points());
+
+  if (!out.invariants_hold())
+    out.note("INVARIANT MISMATCH: see the invariant table" +
+             std::string(nats ? " (NATS is at-most-once: a slow consumer loses messages)" : ""));
+  if (o.rate && double(st.acked_window.load()) / d < 0.95 * *o.rate)
+    out.note("acked publishes fell short of the offered rate: the broker or the bench was saturated");
+  if (cpu.bench0 && cpu.bench1 && (*cpu.bench1 - *cpu.bench0) / d > 0.9 * o.threads)
+    out.note("the bench used all the CPU its threads can: figures are a lower bound for the broker" +
+             std::string(o.verify ? " (try --no-verify)" : ""));
+  if (!drained) out.note("the drain timed out: some acks or deliveries never arrived");
+  if (!st.first_error.empty()) out.note("first error: " + st.first_error);
+  if (!o.rate) out.note("closed loop: latency is measured from the actual send, which waits for a free window slot");
+  if (nats)
+    out.note("nats-server core NATS has no durability: nothing is stored, a publish is 'acked' by the PONG of a "
+             "PING sent after it (the server has processed it), and a subscriber that is offline or slow loses "
+             "messages; sealcastd commits every publish to RocksDB" +
+             std::string(" before its ok"));
+
+  if (!o.plot_path.empty()) {
+    const std::string shape = o.all_publish ? std::to_string(o.groups) + " groups x " + std::to_string(o.members) +
+                                                  " members, all publishing"
+                                            : std::to_string(o.groups) + " x (1 -> " + std::to_string(o.members) + ")";
+    const std::string title =
+        "sealcast-bench fanout, target " + out.target() + ": " + shape + ", " + std::to_string(o.size) + " B";
+    const std::string subtitle =
+        (o.rate ? "open loop, " + std::to_string(static_cast<long long>(*o.rate)) + " publishes/s offered"
+                : "closed loop, window " + std::to_string(o.window)) +
+        (o.verify ? ", verified" : ", --no-verify") + "; publish -> deliver latency per second";
+    if (auto w = write_svg_plot(o.plot_path, title, subtitle, out.timeline_points()); !w)
+      out.note("plot: " + w.err().message);
+  }
+}
+
+}  // namespace sealcast::bench
