@@ -18,7 +18,7 @@ void query_message(const services& svc, const id16& group, std::uint64_t seq, co
 }
 
 void rotate_group(const services& svc, const id16& group, std::string reason, rotate_done done) {
-  if (!svc.directory) return done(0, "the broker is not running");
+  if (!svc.directory) return done(0, error{errc::internal, "the broker is not running"});
   caf::anon_send(svc.directory, rotate_atom::value, group, rotate_request{std::move(reason), std::move(done)});
 }
 

@@ -12,6 +12,7 @@
 
 #include "actors/services.hpp"
 #include "common/bytes.hpp"
+#include "common/error.hpp"
 #include "persistence/records.hpp"
 
 namespace sealcast::actors {
@@ -55,7 +56,9 @@ struct message_snapshot {
 
 using group_snapshot_done = std::function<void(std::optional<group_snapshot>)>;
 using message_snapshot_done = std::function<void(std::optional<message_snapshot>)>;
-using rotate_done = std::function<void(std::uint64_t epoch, std::string error)>;
+/// The rotation's epoch, or why there is none: not_found (no such group), rekey_pending (a
+/// change is in progress), internal (the epoch could not be built or stored).
+using rotate_done = std::function<void(std::uint64_t epoch, std::optional<error> err)>;
 
 /// The live state of `group`; nullopt when there is no such group.
 void query_group(const services& svc, const id16& group, group_snapshot_done done);
@@ -64,7 +67,7 @@ void query_group(const services& svc, const id16& group, group_snapshot_done don
 void query_message(const services& svc, const id16& group, std::uint64_t seq, const id16& id,
                    message_snapshot_done done);
 /// Starts a rotation of `group` (broker custody) or a rekey request (client custody);
-/// `done` gets the new or requested epoch, or an error ("unknown group", busy).
+/// `done` gets the new or requested epoch, or an error.
 void rotate_group(const services& svc, const id16& group, std::string reason, rotate_done done);
 
 }  // namespace sealcast::actors

@@ -398,6 +398,13 @@ void clean(directory_actor* self) {
 }  // namespace
 
 caf::actor spawn_directory(caf::actor_system& sys, std::shared_ptr<services> svc) {
+  // Group actors load lazily, so the pending-messages gauge starts from the store: every stored
+  // group message counts until its actor deletes it (publishes add, deletions subtract). Done
+  // here, before the listeners start, so the first stats request already sees the backlog.
+  if (auto n = svc->store->count_messages())
+    svc->counters.pending_messages.store(static_cast<std::int64_t>(*n), std::memory_order_relaxed);
+  else
+    log::warn("directory", "could not count the stored messages", {{"error", n.err().message}});
   return sys.spawn([svc](directory_actor* self) -> caf::behavior {
     auto& st = self->state;
     st.svc = svc;
@@ -504,7 +511,7 @@ caf::actor spawn_directory(caf::actor_system& sys, std::shared_ptr<services> svc
         [self](rotate_atom, const id16& group, rotate_request& r) {
           auto a = group_actor_of(self, group);
           if (!a) {
-            if (r.done) r.done(0, "unknown group");
+            if (r.done) r.done(0, error{errc::not_found, "unknown group"});
             return;
           }
           self->send(a, std::move(r));

@@ -76,7 +76,7 @@ caf::behavior group_behavior(group_actor_t* self) {
       },
       [self](rotate_request& r) {
         if (self->state.changing) {
-          if (r.done) r.done(0, "a membership change is in progress; try again");
+          if (r.done) r.done(0, error{errc::rekey_pending, "a membership change is in progress; try again"});
           return;
         }
         self->state.rotate(r);
@@ -131,6 +131,8 @@ bool group_state::load(const id16& group) {
     }
   }
   for (auto& [id, m] : members) skip_settled(m);
+  load_key_holders(rec.epoch);
+  if (rec.pending_epoch != 0 && rec.pending_epoch != rec.epoch) load_key_holders(rec.pending_epoch);
   loaded = true;
   return true;
 }
@@ -181,7 +183,7 @@ void group_state::create(group_creation& c) {
   for (auto& [id, m] : members) svc->emit(event{event_type::member_joined, rec.id, id, std::nullopt, "{}"});
   log::info("group", "group created",
             {{"group", rec.id.hex()}, {"owner", rec.owner.hex()}, {"members", members.size()}});
-  start_epoch("created", true, std::move(batch), [this, conn, rid](std::uint64_t epoch) {
+  start_epoch("created", true, std::move(batch), [this, conn, rid](std::uint64_t epoch, const std::optional<error>&) {
     // In client custody the group has no key until the first rekey: epoch 0 (PROTOCOL.md 5).
     const auto reported = rec.custody == persistence::key_custody::client ? rec.epoch : epoch;
     reply(conn, protocol::make_ok(rid, protocol::create_group_result{rec.id, reported}));
@@ -333,7 +335,7 @@ void group_state::admit_member(const connection_ptr& conn, const protocol::reque
   members.emplace(user.id, std::move(m));
   changing = true;
   const id16 added = user.id;
-  start_epoch(std::move(reason), false, std::move(batch), [this, conn, rid, added](std::uint64_t epoch) {
+  start_epoch(std::move(reason), false, std::move(batch), [this, conn, rid, added](std::uint64_t epoch, const std::optional<error>&) {
     svc->emit(event{event_type::member_joined, rec.id, added, std::nullopt, "{}"});
     reply(conn, protocol::make_ok(rid, protocol::epoch_result{epoch}));
     push_to_members(
@@ -353,7 +355,7 @@ void group_state::remove_member(const connection_ptr& conn, const protocol::requ
   changing = true;
   auto frame_for_leaver = leaving.conns;
   start_epoch(action == protocol::member_action::left ? "member left" : "member removed", true, std::move(batch),
-              [this, conn, rid, user, action, leaving = std::move(leaving)](std::uint64_t epoch) {
+              [this, conn, rid, user, action, leaving = std::move(leaving)](std::uint64_t epoch, const std::optional<error>&) {
                 svc->emit(event{event_type::member_left, rec.id, user, std::nullopt,
                                 std::string("{\"reason\":\"") +
                                     (action == protocol::member_action::left ? "left" : "removed") + "\"}"});

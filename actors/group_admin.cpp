@@ -22,10 +22,10 @@ group_snapshot group_state::snapshot() {
   std::vector<std::uint64_t> wanted;
   if (rec.epoch > 0) wanted.push_back(rec.epoch);
   if (rec.pending_epoch != 0 && rec.pending_epoch != rec.epoch) wanted.push_back(rec.pending_epoch);
+  static const std::set<id16> nobody;
   for (auto e : wanted) {
-    std::set<id16> holders;
-    if (auto keys = svc->store->wrapped_keys_of_epoch(rec.id, e))
-      for (const auto& k : *keys) holders.insert(k.user);
+    const auto it = key_holders.find(e);
+    const auto& holders = it == key_holders.end() ? nobody : it->second;
     for (const auto& [id, m] : members)
       if (!holders.contains(id)) out.missing_keys.push_back({id, e});
   }

@@ -112,8 +112,19 @@ void group_state::keys_request(client_request& req, const protocol::client::keys
 
 // -- starting epochs --------------------------------------------------------------------------
 
-void group_state::start_epoch(std::string reason, bool removal, persistence::write_batch extra,
-                              std::function<void(std::uint64_t)> done) {
+void group_state::load_key_holders(std::uint64_t e) {
+  if (e == 0) return;
+  auto& holders = key_holders[e];
+  holders.clear();
+  if (auto keys = svc->store->wrapped_keys_of_epoch(rec.id, e))
+    for (const auto& w : *keys) holders.insert(w.user);
+}
+
+void group_state::prune_key_holders() {
+  std::erase_if(key_holders, [this](const auto& kv) { return kv.first != rec.epoch && kv.first != rec.pending_epoch; });
+}
+
+void group_state::start_epoch(std::string reason, bool removal, persistence::write_batch extra, epoch_done done) {
   const auto now = now_ms();
   if (rec.custody == persistence::key_custody::client) {
     // The broker never sees K_e: record that the next epoch is needed and ask an admin.
@@ -123,10 +134,16 @@ void group_state::start_epoch(std::string reason, bool removal, persistence::wri
     rec.rekey_requested_ms = now;
     extra.put_group(rec);
     commit(std::move(extra), [this, done = std::move(done)](const write_done& w) {
-      if (!w.ok) log::error("group", "membership write failed", {{"group", rec.id.hex()}, {"error", w.error}});
+      if (!w.ok) {
+        // The in-memory record already asks for the pending epoch; the store does not know.
+        log::error("group", "membership write failed", {{"group", rec.id.hex()}, {"error", w.error}});
+        done(rec.pending_epoch, error{errc::internal, "the rekey request could not be stored: " + w.error});
+        return;
+      }
+      key_holders.try_emplace(rec.pending_epoch);  // nobody holds the pending epoch's key yet
       rekey_tried.clear();
       rekey_asked.reset();
-      done(rec.pending_epoch);
+      done(rec.pending_epoch, std::nullopt);
       ask_rekey();
     });
     return;
@@ -151,7 +168,7 @@ void group_state::start_epoch(std::string reason, bool removal, persistence::wri
   auto sig = man.sign(svc->broker->signer());
   if (!hash || !sig || sig->size() != er.signature.size()) {
     log::error("group", "could not build the epoch manifest", {{"group", rec.id.hex()}});
-    done(rec.epoch);
+    done(rec.epoch, error{errc::internal, "could not build the epoch manifest"});
     return;
   }
   er.manifest_hash = *hash;
@@ -211,7 +228,7 @@ void group_state::start_epoch(std::string reason, bool removal, persistence::wri
                             done = std::move(done), build_us, fresh = std::move(fresh)](const write_done& w) mutable {
     if (!w.ok) {
       log::error("group", "epoch write failed", {{"group", rec.id.hex()}, {"error", w.error}});
-      done(rec.epoch);
+      done(rec.epoch, error{errc::internal, "the new epoch could not be stored: " + w.error});
       return;
     }
     // Keep the prior epoch's grace bookkeeping: only the new epoch's rules matter now.
@@ -220,6 +237,10 @@ void group_state::start_epoch(std::string reason, bool removal, persistence::wri
     rec.epoch_message_count = 0;
     const auto epoch = er.epoch;
     epochs[epoch] = std::move(er);
+    auto& holders = key_holders[epoch];
+    holders.clear();
+    for (const auto& [id, blob] : fresh) holders.insert(id);
+    prune_key_holders();
     svc->counters.keys_generated.fetch_add(1, std::memory_order_relaxed);
     svc->counters.keys_distributed.fetch_add(wrapped, std::memory_order_relaxed);
     svc->emit(event{event_type::key_rotated, rec.id, std::nullopt, std::nullopt,
@@ -234,7 +255,7 @@ void group_state::start_epoch(std::string reason, bool removal, persistence::wri
       if (auto f = key_frame(epoch, blob))
         for (auto& c : m->conns) c->send(f);
     }
-    done(epoch);
+    done(epoch, std::nullopt);
   });
 }
 
@@ -253,7 +274,7 @@ void group_state::maybe_rotate_by_policy() {
 
 void group_state::rotate(rotate_request& r) {
   if (rec.custody == persistence::key_custody::client && rec.pending_epoch != 0) {
-    if (r.done) r.done(rec.pending_epoch, "");
+    if (r.done) r.done(rec.pending_epoch, std::nullopt);
     return;
   }
   changing = true;
@@ -261,8 +282,8 @@ void group_state::rotate(rotate_request& r) {
   log::info("group", "rotation started", {{"group", rec.id.hex()}, {"reason", r.reason},
                                           {"custody", rec.custody == persistence::key_custody::client ? "client" : "broker"}});
   auto done = std::move(r.done);
-  start_epoch(r.reason, false, {}, [this, done = std::move(done)](std::uint64_t epoch) {
-    if (done) done(epoch, "");
+  start_epoch(r.reason, false, {}, [this, done = std::move(done)](std::uint64_t epoch, std::optional<error> err) {
+    if (done) done(epoch, std::move(err));
     finish_change();
   });
 }
@@ -364,7 +385,11 @@ void group_state::on_rekey(client_request& req, protocol::client::rekey& r) {
   auto rid = r.rid;
   const auto issuer = req.user;
   const auto count = r.wrapped.size();
-  commit(std::move(batch), [this, conn, rid, next, er = std::move(er), issuer, count](const write_done& w) mutable {
+  std::vector<id16> wrapped;
+  wrapped.reserve(r.wrapped.size());
+  for (const auto& [user, blob] : r.wrapped) wrapped.push_back(user);
+  commit(std::move(batch), [this, conn, rid, next, er = std::move(er), issuer, count,
+                            wrapped = std::move(wrapped)](const write_done& w) mutable {
     if (!w.ok) {
       reply_error(conn, rid, errc::internal, "the rekey could not be stored");
       finish_change();
@@ -373,6 +398,10 @@ void group_state::on_rekey(client_request& req, protocol::client::rekey& r) {
     rec = next;
     const auto e = er.epoch;
     epochs[e] = std::move(er);
+    auto& holders = key_holders[e];
+    holders.clear();
+    holders.insert(wrapped.begin(), wrapped.end());
+    prune_key_holders();
     rekey_asked.reset();
     rekey_tried.clear();
     svc->counters.keys_distributed.fetch_add(count, std::memory_order_relaxed);

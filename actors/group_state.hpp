@@ -13,6 +13,7 @@
 #include <map>
 #include <memory>
 #include <optional>
+#include <set>
 #include <string>
 #include <unordered_map>
 #include <vector>
@@ -50,6 +51,9 @@ struct pending_message {
   std::uint32_t attempts = 0;                ///< writes to recipients (first sends, backlogs, retries)
 };
 
+/// How start_epoch ends: the epoch to report, and the error when the change was not stored.
+using epoch_done = std::function<void(std::uint64_t epoch, std::optional<error> err)>;
+
 struct group_state;
 using group_actor_t = caf::stateful_actor<group_state>;
 
@@ -62,6 +66,9 @@ struct group_state {
   persistence::group_record rec;
   std::map<id16, member_state> members;  ///< sorted by id bytes: the manifest order
   std::map<std::uint64_t, persistence::epoch_record> epochs;  ///< cache of loaded epochs
+  /// Who holds a stored key of the current and the pending epoch (missing_keys of the admin
+  /// snapshot): kept as keys are stored, so a snapshot reads nothing from the store.
+  std::map<std::uint64_t, std::set<id16>> key_holders;
   /// Per epoch, its key frame serialized once around the member-specific `wrapped` value: a
   /// key frame carries the whole manifest, so building it per member would cost O(members^2).
   std::map<std::uint64_t, std::pair<std::string, std::string>> key_templates;
@@ -137,8 +144,11 @@ struct group_state {
   /// Starts the next epoch after a change: broker custody generates, wraps and signs a key;
   /// client custody asks an admin. `extra` is committed in the same write. `done` runs once
   /// the change is durable with the epoch to report.
-  void start_epoch(std::string reason, bool removal, persistence::write_batch extra,
-                   std::function<void(std::uint64_t epoch)> done);
+  void start_epoch(std::string reason, bool removal, persistence::write_batch extra, epoch_done done);
+  /// Reads who holds a key of epoch `e` into key_holders (at load).
+  void load_key_holders(std::uint64_t e);
+  /// Drops key_holders of epochs that are neither current nor pending.
+  void prune_key_holders();
   void on_rekey(client_request& req, protocol::client::rekey& r);
   void ask_rekey();
   void on_rekey_deadline(std::uint64_t epoch);

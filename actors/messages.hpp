@@ -75,7 +75,7 @@ struct presence_change {
 /// Asks a group actor to rotate now; `done` gets the new (or requested) epoch or an error.
 struct rotate_request {
   std::string reason;
-  std::function<void(std::uint64_t epoch, std::string error)> done;
+  rotate_done done;
 };
 
 /// Asks for a group's snapshot (admin API); routed by the directory to the group actor.

@@ -15,7 +15,19 @@ void storage_writer::submit(persistence::write_batch batch, completion done) {
   {
     std::lock_guard lock(mutex_);
     if (!stopping_) {
-      queue_.push_back(item{std::move(batch), std::move(done)});
+      queue_.push_back(item{std::move(batch), std::move(done), nullptr});
+      wake_.notify_one();
+      return;
+    }
+  }
+  if (done) done(status{errc::io_error, "the storage writer is stopped"});
+}
+
+void storage_writer::submit_staged(stage_fn stage, completion done) {
+  {
+    std::lock_guard lock(mutex_);
+    if (!stopping_) {
+      queue_.push_back(item{{}, std::move(done), std::move(stage)});
       wake_.notify_one();
       return;
     }
@@ -51,7 +63,10 @@ void storage_writer::run() {
     }
     batches.clear();
     batches.reserve(taken.size());
-    for (auto& it : taken) batches.push_back(std::move(it.batch));
+    for (auto& it : taken) {
+      if (it.stage) it.batch = it.stage(store_);
+      batches.push_back(std::move(it.batch));
+    }
     status st = store_.write(batches, sync_);
     if (!st) log::error("storage", "commit failed", {{"batches", taken.size()}, {"error", st.err().message}});
     {

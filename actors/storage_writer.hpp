@@ -35,8 +35,14 @@ class storage_writer {
   storage_writer(const storage_writer&) = delete;
   storage_writer& operator=(const storage_writer&) = delete;
 
+  /// Builds a batch from the store on the writer thread, then commits it like submit().
+  using stage_fn = std::function<persistence::write_batch(persistence::store&)>;
+
   /// Queues a batch; `done` runs on the writer thread after the commit.
   void submit(persistence::write_batch batch, completion done);
+  /// Queues work that reads the store to decide what to write (trims, cleanups), so that no
+  /// actor blocks on the scan; it runs in queue order with the other batches.
+  void submit_staged(stage_fn stage, completion done);
 
   /// Commits what is queued, then stops the thread. Later submits fail with io_error.
   void stop();
@@ -47,6 +53,7 @@ class storage_writer {
   struct item {
     persistence::write_batch batch;
     completion done;
+    stage_fn stage;  ///< when set, builds `batch` first
   };
 
   void run();

@@ -177,7 +177,16 @@ void event_streams::open(const http_request& req, const responder& r, const std:
   auto ready = [s, svc, w](std::uint64_t first_live) {
     w->post([s, svc, first_live] {
       std::uint64_t from = first_live;
-      if (s->since && *s->since < first_live) from = *s->since + 1;
+      // A resume point at or past the first live seq cannot be one this broker handed out
+      // (a made-up id, or one from another data directory): start over at the live edge, or
+      // every live event would fall below the floor and be dropped.
+      bool reset = false;
+      if (s->since) {
+        if (*s->since < first_live)
+          from = *s->since + 1;
+        else
+          reset = true;
+      }
       if (first_live > from && first_live - from > replay_max) {
         from = first_live - replay_max;
         (void)s->stream->write(": replay starts at " + std::to_string(from) + "; older events: GET /admin/events\n\n");
@@ -197,6 +206,12 @@ void event_streams::open(const http_request& req, const responder& r, const std:
       std::lock_guard lock(s->mutex);
       if (s->ended) return;
       bool ok = true;
+      if (reset) {
+        s->floor = first_live - 1;
+        ok = s->stream->write(": stream reset: event " + std::to_string(*s->since) +
+                              " is ahead of this broker; live events start after " + std::to_string(first_live - 1) +
+                              "\n\n");
+      }
       for (const auto& e : history) ok = ok && s->send_locked(e);
       for (const auto& e : s->buffer) ok = ok && s->send_locked(e);
       s->buffer.clear();

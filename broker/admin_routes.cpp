@@ -38,17 +38,20 @@ struct api_state final : admin_api {
   std::shared_ptr<actors::services> svc;
   std::chrono::steady_clock::time_point started = std::chrono::steady_clock::now();
   std::shared_ptr<admin::event_streams> streams;
-  std::shared_ptr<admin::worker> work;
+  std::shared_ptr<admin::worker> work;    ///< store reads and replays
+  std::shared_ptr<admin::worker> ticker;  ///< SSE heartbeats: never behind a slow listing
 
   // Worker tasks never hold this state (only what they use), so it is never destroyed on the
   // worker thread; the tick's raw pointer is safe because stop() joins the thread first.
   explicit api_state(std::shared_ptr<actors::services> s)
       : svc(s),
         streams(std::make_shared<admin::event_streams>(s)),
-        work(std::make_shared<admin::worker>(tick_period, [p = streams.get()] { p->tick(); })) {}
+        work(std::make_shared<admin::worker>(std::chrono::hours(1), nullptr)),
+        ticker(std::make_shared<admin::worker>(tick_period, [p = streams.get()] { p->tick(); })) {}
   ~api_state() override { stop(); }
 
   void stop() override {
+    ticker->stop();
     work->stop();
     streams->close_all();
   }
@@ -62,13 +65,13 @@ std::uint64_t seconds_since(std::chrono::steady_clock::time_point t) {
 // -- groups -----------------------------------------------------------------------------------
 
 json::object group_summary(const persistence::store& store, const persistence::group_record& g) {
-  auto ms = store.members_of(g.id);
+  auto n = store.member_count(g.id);
   return json::object{{"group", g.id.hex()},
                       {"name", g.name},
                       {"policy", policy_name(g.policy)},
                       {"custody", custody_name(g.custody)},
                       {"epoch", g.epoch},
-                      {"member_count", ms ? ms->size() : 0},
+                      {"member_count", n ? *n : 0},
                       {"next_seq", g.next_seq},
                       {"created", g.created_ms}};
 }
@@ -176,17 +179,19 @@ void rotate(const std::shared_ptr<api_state>& api, const http_request& req, cons
     }
     const auto custody = g->custody;
     log::info("admin", "rotation requested", {{"group", group.hex()}, {"peer", remote}});
-    actors::rotate_group(*svc, group, "admin request", [r, group, custody](std::uint64_t epoch, std::string err) {
-      if (!err.empty()) {
-        log::warn("admin", "rotation refused", {{"group", group.hex()}, {"error", err}});
-        return respond_error(r, err == "unknown group" ? 404 : 409, err);
+    auto done = [r, group, custody](std::uint64_t epoch, std::optional<error> err) {
+      if (err) {
+        log::warn("admin", "rotation refused", {{"group", group.hex()}, {"error", err->message}});
+        const unsigned status = err->code == errc::not_found ? 404 : err->code == errc::internal ? 500 : 409;
+        return respond_error(r, status, err->message);
       }
       const bool client = custody == persistence::key_custody::client;
       respond_json(r, json::serialize(json::object{{"group", group.hex()},
                                                    {"epoch", epoch},
                                                    {"custody", custody_name(custody)},
                                                    {"status", client ? "rekey_requested" : "rotated"}}));
-    });
+    };
+    actors::rotate_group(*svc, group, "admin request", std::move(done));
   });
 }
 
@@ -208,11 +213,11 @@ void user_groups(const std::shared_ptr<api_state>& api, const http_request& req,
     for (const auto& e : *mine) {
       auto g = store.get_group(e.group);
       if (!g) continue;
-      auto ms = store.members_of(e.group);
+      auto n = store.member_count(e.group);
       groups.push_back(json::object{{"group", e.group.hex()},
                                     {"name", g->name},
                                     {"role", role_name(e.role)},
-                                    {"member_count", ms ? ms->size() : 0},
+                                    {"member_count", n ? *n : 0},
                                     {"epoch", g->epoch},
                                     {"custody", custody_name(g->custody)}});
     }

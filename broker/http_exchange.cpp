@@ -74,7 +74,12 @@ void sse_stream::close() {
 http_exchange::~http_exchange() {
   if (done_.exchange(true)) return;
   if (auto sink = sink_.lock()) {
-    sink->deliver(seq_, outcome{500, "text/plain; charset=utf-8", "handler did not respond\n", {}, nullptr});
+    // Every holder of the responder is gone unanswered: a query whose actor went away, a task
+    // dropped by a stopping worker. The request may be retried, so 503 rather than 500.
+    sink->deliver(seq_, outcome{503, "application/json",
+                                "{\"error\":\"the request was dropped before it was answered; try again\"}\n",
+                                {},
+                                nullptr});
   }
 }
 

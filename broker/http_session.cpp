@@ -39,6 +39,18 @@ outcome plain(unsigned status, std::string body) {
   return outcome{status, "text/plain; charset=utf-8", std::move(body), {}, nullptr};
 }
 
+/// An error answer of the API: `{"error": message}`. The messages are fixed text, no escaping.
+outcome json_error(unsigned status, std::string_view message) {
+  return outcome{status, "application/json", "{\"error\":\"" + std::string(message) + "\"}\n", {}, nullptr};
+}
+
+/// The path of a request target split on '/' without decoding anything: enough to decide
+/// whether the route needs the token before the target is validated.
+std::vector<std::string> raw_segments(std::string_view target) {
+  target = target.substr(0, target.find_first_of("?#"));
+  return http_router::split(target);
+}
+
 /// Constant-time check of "Authorization: Bearer <token>".
 bool authorized(const http_request& req, const std::string& token) {
   const auto value = req.header("authorization");
@@ -141,27 +153,36 @@ class http_session final : public response_sink,
     req.method = std::string(msg.method_string());
     req.target = std::string(msg.target());
     req.remote = remote_;
+    for (const auto& field : msg) req.headers.emplace_back(std::string(field.name_string()), std::string(field.value()));
+
+    // The token first: a caller without it learns nothing, not even whether its target parses.
+    // Only a route that is known not to need the token (a probe) skips the check.
+    const auto& token = st_->options.admin_token;
+    if (!token.empty() && st_->router.find(req.method, raw_segments(req.target)).needs_token &&
+        !authorized(req, token)) {
+      outcome_ = plain(401, "unauthorized\n");
+      outcome_->headers.emplace_back("WWW-Authenticate", "Bearer");
+      co_return;
+    }
     const auto url = boost::urls::parse_origin_form(msg.target());
     if (!url) {
-      outcome_ = plain(400, "bad request target\n");
+      outcome_ = json_error(400, "bad request target");
       co_return;
     }
     req.path = url->path();
     std::vector<std::string> segments;
     for (auto segment : url->segments()) segments.push_back(std::move(segment));
     for (auto param : url->params()) req.query.emplace_back(std::move(param.key), std::move(param.value));
-    for (const auto& field : msg) req.headers.emplace_back(std::string(field.name_string()), std::string(field.value()));
     req.body = std::move(msg.body());
 
     auto match = st_->router.find(req.method, segments);
-    const auto& token = st_->options.admin_token;
     if (!token.empty() && match.needs_token && !authorized(req, token)) {
-      outcome_ = plain(401, "unauthorized\n");
+      outcome_ = plain(401, "unauthorized\n");  // the decoded path names a protected route
       outcome_->headers.emplace_back("WWW-Authenticate", "Bearer");
       co_return;
     }
     if (!match.handler) {
-      outcome_ = match.path_known ? plain(405, "method not allowed\n") : plain(404, "not found\n");
+      outcome_ = match.path_known ? json_error(405, "method not allowed") : json_error(404, "not found");
       if (match.path_known) outcome_->headers.emplace_back("Allow", match.allow);
       co_return;
     }

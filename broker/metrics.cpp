@@ -65,7 +65,7 @@ stats_snapshot take_stats(const actors::services& svc, std::uint64_t uptime_s, s
        "Rotations started by policy (age, message count) or the admin API.", true, load(c.key_rotations)},
       {"encryption", "rekeys_requested", "sealcast_rekeys_requested_total",
        "Rekey requests sent to client-custody admins.", true, ev(event_type::rekey_requested)},
-      {"connections", "current", "sealcast_connections", "Open client connections.", false,
+      {"connections", "current", "sealcast_open_connections", "Open client connections.", false,
        load(c.connections_current)},
       {"connections", "total", "sealcast_connections_total", "Client connections accepted.", true,
        load(c.connections_total)},

@@ -92,6 +92,8 @@ class store {
   [[nodiscard]] result<std::vector<group_record>> scan_groups(std::optional<id16> after, std::size_t limit) const;
   /// One member of a group.
   [[nodiscard]] result<member_record> get_member(const id16& group, const id16& user) const;
+  /// How many members a group has, without reading their rows.
+  [[nodiscard]] result<std::uint64_t> member_count(const id16& group) const;
   /// Every member of a group in user id order.
   [[nodiscard]] result<std::vector<member_record>> members_of(const id16& group) const;
   /// Every group of a user in group id order, with the user's role.
@@ -131,6 +133,11 @@ class store {
   /// The outcome of a settled group message (not_found when the id is unknown, still stored,
   /// or its outcome was trimmed).
   [[nodiscard]] result<message_outcome> get_message_outcome(const id16& message_id) const;
+  /// How many group messages are stored (all groups): seeds the pending-messages gauge at
+  /// start-up. A key-only scan of the whole messages column family.
+  [[nodiscard]] result<std::uint64_t> count_messages() const;
+  /// How many outcome rows are stored: seeds the count bound of the outcome trim.
+  [[nodiscard]] result<std::uint64_t> count_outcomes() const;
   /// Adds to `batch` the deletion of outcomes settled before `before_ms` and of their
   /// message_ids tombstones, at most `limit` of them (the oldest). Answers the count.
   [[nodiscard]] result<std::size_t> stage_outcome_trim(write_batch& batch, std::uint64_t before_ms,

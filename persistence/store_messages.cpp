@@ -107,6 +107,25 @@ result<message_outcome> store::get_message_outcome(const id16& message_id) const
   return decode_row(column_family::message_outcomes, key, as_bytes(*v), std::move(o));
 }
 
+namespace {
+
+result<std::uint64_t> count_rows(const store::impl& im, column_family cf) {
+  if (auto s = im.check_open(); !s) return s.err();
+  rocksdb::ReadOptions ro;
+  ro.fill_cache = false;  // a one-off scan must not push the hot rows out of the block cache
+  std::unique_ptr<rocksdb::Iterator> it(im.db->NewIterator(ro, im.handle(cf)));
+  std::uint64_t n = 0;
+  for (it->SeekToFirst(); it->Valid(); it->Next()) ++n;
+  if (!it->status().ok()) return to_error(it->status(), "counting " + std::string(name_of(cf)));
+  return n;
+}
+
+}  // namespace
+
+result<std::uint64_t> store::count_messages() const { return count_rows(*impl_, column_family::messages); }
+
+result<std::uint64_t> store::count_outcomes() const { return count_rows(*impl_, column_family::message_outcomes); }
+
 result<std::size_t> store::stage_outcome_trim(write_batch& batch, std::uint64_t before_ms, std::size_t limit) const {
   const bytes end = keys::encode(keys::outcome_key{before_ms, id16{}});
   auto rows = impl_->collect<keys::outcome_key>(

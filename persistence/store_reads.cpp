@@ -71,6 +71,21 @@ result<member_record> store::get_member(const id16& group, const id16& user) con
   return decode_row(column_family::members, key, as_bytes(*v), r);
 }
 
+result<std::uint64_t> store::member_count(const id16& group) const {
+  if (auto s = impl_->check_open(); !s) return s.err();
+  // Keys only: no row is decoded (group listings ask this for every group on a page).
+  const bytes prefix = keys::prefix(group);
+  const bytes upper = prefix_successor(prefix);
+  rocksdb::ReadOptions ro;
+  const rocksdb::Slice upper_slice = to_slice(upper);
+  if (!upper.empty()) ro.iterate_upper_bound = &upper_slice;
+  std::unique_ptr<rocksdb::Iterator> it(impl_->db->NewIterator(ro, impl_->handle(column_family::members)));
+  std::uint64_t n = 0;
+  for (it->Seek(to_slice(prefix)); it->Valid() && it->key().starts_with(to_slice(prefix)); it->Next()) ++n;
+  if (!it->status().ok()) return to_error(it->status(), "counting members");
+  return n;
+}
+
 result<std::vector<member_record>> store::members_of(const id16& group) const {
   const bytes prefix = keys::prefix(group);
   return impl_->collect<member_record>(

@@ -263,7 +263,10 @@
   function addEvent(ev, fresh) {
     if (!ev || typeof ev !== "object") return;
     const seq = num(Number(ev.seq));
-    if (seq !== null && lastSeq !== null && seq <= lastSeq) return;  // already shown
+    // History pages may overlap: skip what is shown. The stream sends only events after
+    // Last-Event-ID, so a live seq at or below lastSeq means the broker's numbering restarted
+    // (a reset stream, another data directory): follow the new numbering.
+    if (seq !== null && lastSeq !== null && seq <= lastSeq && !fresh) return;  // already shown
     if (seq !== null) lastSeq = seq;
     const row = document.createElement("tr");
     row.dataset.testid = "event-row";
@@ -343,8 +346,10 @@
           data = [];
         } else if (line.startsWith("data:")) {
           data.push(line.slice(5).replace(/^ /, ""));
+        } else if (line.startsWith(": stream reset")) {
+          lastSeq = null;  // the numbering starts over
         }
-        // "id:" repeats the event's seq, ":" lines are heartbeats: nothing to do.
+        // "id:" repeats the event's seq, other ":" lines are heartbeats: nothing to do.
       }
     }
   }

@@ -221,3 +221,34 @@ TEST_CASE("rotate: a new epoch in broker custody, a rekey request in client cust
   CHECK(admin_call(f, "POST", "/admin/groups/12/rotate").status == 400);
   CHECK(admin_call(f, "GET", "/admin/groups/" + g.hex() + "/rotate").status == 405);
 }
+
+TEST_CASE("missing_keys is right after a restart, for current and pending epochs", "[admin][groups]") {
+  broker_fixture f;
+  auto a = online(f.port(), "a");
+  auto b = online(f.port(), "b");
+  const auto g = make_group(*a, {b.get()}, "broker-held");
+  const auto cg = client_custody_group(*a, {b->user_id()}, "client-held");
+  REQUIRE(rekey_request_for(*a, cg));
+  a->disconnect();
+  b->disconnect();
+  f.restart();
+
+  // Group actors load from the store on this query: the key holders come with them.
+  auto d = admin_ok(f, "/admin/groups/" + g.hex());
+  CHECK(num(d.at("epoch")) == 1);
+  CHECK(d.at("missing_keys").as_array().empty());
+  auto c = admin_ok(f, "/admin/groups/" + cg.hex());
+  CHECK(num(c.at("pending_epoch")) == 1);
+  std::set<std::string> lacking;
+  for (const auto& m : c.at("missing_keys").as_array()) {
+    CHECK(num(m.at("epoch")) == 1);
+    lacking.insert(str(m.at("user")));
+  }
+  CHECK(lacking == std::set<std::string>{a->user_id().hex(), b->user_id().hex()});
+
+  // A rotation through the API: every member holds the new epoch's key, nobody is missing.
+  REQUIRE(admin_call(f, "POST", "/admin/groups/" + g.hex() + "/rotate").status == 200);
+  auto after = admin_ok(f, "/admin/groups/" + g.hex());
+  CHECK(num(after.at("epoch")) == 2);
+  CHECK(after.at("missing_keys").as_array().empty());
+}

@@ -40,6 +40,8 @@ TEST_CASE("a settled message keeps its outcome until trimmed by age", "[admin][p
   put.put_message(m2);
   REQUIRE(s->write(put).ok());
   CHECK(code_of(s->get_message_outcome(m1.id)) == errc::not_found);  // still stored
+  CHECK(must(s->count_messages()) == 2);
+  CHECK(must(s->count_outcomes()) == 0);
 
   const auto o1 = outcome_for(m1, 1000, message_outcome_status::delivered);
   const auto o2 = outcome_for(m2, 2000, message_outcome_status::expired);
@@ -47,6 +49,8 @@ TEST_CASE("a settled message keeps its outcome until trimmed by age", "[admin][p
   settle.settle_message(o1);
   settle.settle_message(o2);
   REQUIRE(s->write(settle).ok());
+  CHECK(must(s->count_messages()) == 0);
+  CHECK(must(s->count_outcomes()) == 2);
   CHECK(code_of(s->get_message(g.id, 1)) == errc::not_found);
   const auto loc = must(s->find_message(m1.id));
   CHECK(loc.kind == message_kind::settled);
@@ -65,9 +69,47 @@ TEST_CASE("a settled message keeps its outcome until trimmed by age", "[admin][p
   CHECK(code_of(s->find_message(m1.id)) == errc::not_found);
   CHECK(code_of(s->get_message_outcome(m1.id)) == errc::not_found);
   CHECK(must(s->get_message_outcome(m2.id)) == o2);
+  CHECK(must(s->count_outcomes()) == 1);
 
   write_batch capped;
   CHECK(must(s->stage_outcome_trim(capped, 10000, 1)) == 1);
   REQUIRE(s->write(capped).ok());
   CHECK(code_of(s->find_message(m2.id)) == errc::not_found);
+}
+
+TEST_CASE("a trim by count takes the oldest outcomes whatever their age", "[admin][persistence]") {
+  temp_dir dir;
+  auto s = must(open_at(dir.db()));
+  auto g = sample_group(1);
+  write_batch settle;
+  std::vector<message_record> ms;
+  for (std::uint64_t i = 1; i <= 5; ++i) {
+    ms.push_back(sample_message(g.id, i));
+    settle.settle_message(outcome_for(ms.back(), 1000 * i, message_outcome_status::delivered));
+  }
+  REQUIRE(s->write(settle).ok());
+  REQUIRE(must(s->count_outcomes()) == 5);
+  // The event bus's count bound: the oldest `excess` rows, before_ms unbounded.
+  write_batch oldest;
+  CHECK(must(s->stage_outcome_trim(oldest, UINT64_MAX, 2)) == 2);
+  REQUIRE(s->write(oldest).ok());
+  CHECK(must(s->count_outcomes()) == 3);
+  CHECK(code_of(s->get_message_outcome(ms[0].id)) == errc::not_found);
+  CHECK(code_of(s->get_message_outcome(ms[1].id)) == errc::not_found);
+  CHECK(s->get_message_outcome(ms[2].id).ok());
+}
+
+TEST_CASE("member_count counts a group's members without reading other groups", "[admin][persistence]") {
+  temp_dir dir;
+  auto s = must(open_at(dir.db()));
+  const auto g1 = sample_group(1);
+  const auto g2 = sample_group(2);
+  write_batch b;
+  for (std::uint8_t u = 1; u <= 3; ++u) b.put_member(sample_member(g1.id, make_id(9, u)));
+  b.put_member(sample_member(g2.id, make_id(9, 1)));
+  REQUIRE(s->write(b).ok());
+  CHECK(must(s->member_count(g1.id)) == 3);
+  CHECK(must(s->member_count(g2.id)) == 1);
+  CHECK(must(s->member_count(make_id(7, 7))) == 0);
+  CHECK(must(s->member_count(g1.id)) == must(s->members_of(g1.id)).size());
 }

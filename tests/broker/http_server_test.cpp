@@ -98,6 +98,22 @@ TEST_CASE("http server answers 404 for unknown paths and 405 with Allow for wron
   auto post_only = http_get("127.0.0.1", s.port, "/admin/groups/g1/rotate");
   CHECK(post_only.status == 405);
   CHECK(post_only.header("allow") == "POST");
+  // Both with a JSON error body, like every other refusal of the API.
+  for (const auto& r : {http_get("127.0.0.1", s.port, "/nope"), wrong}) {
+    CHECK(r.header("content-type") == "application/json");
+    CHECK(r.body.starts_with("{\"error\":\""));
+  }
+}
+
+TEST_CASE("http server answers a bad request target with 400 JSON", "[http]") {
+  running_server s;
+  for (const char* target : {"/admin/events?type=%zz", "/admin/gr%g1oups/x"}) {
+    INFO(target);
+    auto r = http_get("127.0.0.1", s.port, target);
+    CHECK(r.status == 400);
+    CHECK(r.header("content-type") == "application/json");
+    CHECK(r.body == "{\"error\":\"bad request target\"}\n");
+  }
 }
 
 TEST_CASE("http server lets handlers respond later from another thread", "[http]") {
@@ -107,11 +123,14 @@ TEST_CASE("http server lets handlers respond later from another thread", "[http]
   CHECK(r.body == "answered later");
 }
 
-TEST_CASE("http server answers 500 when a handler drops the responder and 504 when it never answers", "[http]") {
+TEST_CASE("http server answers 503 JSON when a handler drops the responder and 504 when it never answers", "[http]") {
   auto o = test_options();
   o.handler_timeout_ms = 200;
   running_server s(o);
-  CHECK(http_get("127.0.0.1", s.port, "/admin/dropped").status == 500);
+  auto dropped = http_get("127.0.0.1", s.port, "/admin/dropped");
+  CHECK(dropped.status == 503);
+  CHECK(dropped.header("content-type") == "application/json");
+  CHECK(dropped.body.find("\"error\"") != std::string::npos);
   CHECK(http_get("127.0.0.1", s.port, "/admin/never").status == 504);
 }
 
@@ -134,6 +153,10 @@ TEST_CASE("http server requires the bearer token when one is set", "[http]") {
   CHECK(none.header("www-authenticate") == "Bearer");
   CHECK(http_get("127.0.0.1", s.port, "/admin/groups/g1", {{"Authorization", "Bearer wrong"}}).status == 401);
   CHECK(http_get("127.0.0.1", s.port, "/nope").status == 401);  // no hint about which paths exist
+  // The token is checked before the target is parsed: a bad one reveals nothing either.
+  CHECK(http_get("127.0.0.1", s.port, "/admin/events?type=%zz").status == 401);
+  CHECK(http_get("127.0.0.1", s.port, "/admin/groups/%zz").status == 401);
+  CHECK(http_get("127.0.0.1", s.port, "/admin/events?type=%zz", {{"Authorization", "Bearer s3cret"}}).status == 400);
   CHECK(http_get("127.0.0.1", s.port, "/admin/groups/g1", {{"Authorization", "Bearer s3cret"}}).status == 200);
   CHECK(http_get("127.0.0.1", s.port, "/healthz").status == 200);  // probes need no token
 }

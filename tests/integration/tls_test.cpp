@@ -2,6 +2,9 @@
 // and admin.tls_cert/tls_key the admin listener to https://. The certificate is a throwaway one
 // made at test time with the openssl CLI; none is committed.
 
+#include <filesystem>
+#include <thread>
+
 #include "tests/broker/test_tls.hpp"
 #include "tests/integration/fixtures.hpp"
 #include "tests/support/ws_client.hpp"
@@ -85,4 +88,47 @@ TEST_CASE("a missing or unreadable certificate stops start-up with a clear error
   CHECK(r.exit_code != 0);
   INFO(r.err);
   CHECK(r.err.find("none.pem") != std::string::npos);
+}
+
+TEST_CASE("the admin API answers over https: stats and a live event on the SSE stream", "[integration][tls][admin]") {
+  throwaway_cert cert;
+  REQUIRE(cert.ok());
+  broker_fixture f(tls_args(cert));
+  const auto port = f.broker->admin_port();
+  auto a = online_tls(f.port(), "alice");
+  auto b = online_tls(f.port(), "bob");
+  const auto g = make_group(*a, {b.get()}, "secure");
+
+  auto stats = http_get("127.0.0.1", port, "/admin/stats", {}, true);
+  REQUIRE(stats.status == 200);
+  CHECK(stats.header("Content-Type") == "application/json");
+  CHECK(stats.body.find("\"groups_created\":1") != std::string::npos);
+  CHECK(stats.body.find("\"current\":2") != std::string::npos);
+
+  // The stream through an independent TLS client (curl), while the test publishes.
+  const std::filesystem::path curl = "/usr/bin/curl";
+  if (!std::filesystem::exists(curl)) SKIP("curl is not installed: the https event stream is not checked");
+  run_result streamed;
+  std::thread reader([&] {
+    streamed = run_program(curl.string(), {"-sS", "-k", "-N", "--max-time", "4", "https://127.0.0.1:" +
+                                           std::to_string(port) + "/admin/events/stream?type=message_published"},
+                           10s);
+  });
+  // Publish once the stream is open (the broker counts it).
+  const bool open = [&] {
+    for (int i = 0; i < 150; ++i) {
+      auto s = http_get("127.0.0.1", port, "/admin/stats", {}, true);
+      if (s.body.find("\"event_streams\":1") != std::string::npos) return true;
+      std::this_thread::sleep_for(20ms);
+    }
+    return false;
+  }();
+  auto p = a->publish(g, "watched over tls");
+  reader.join();
+  REQUIRE(open);
+  REQUIRE(p.is_ok());
+  INFO(streamed.out << streamed.err);
+  CHECK(streamed.out.find(": sealcast event stream") != std::string::npos);
+  CHECK(streamed.out.find("\"type\":\"message_published\"") != std::string::npos);
+  CHECK(streamed.out.find(p.as<proto::publish_result>().id.hex()) != std::string::npos);
 }

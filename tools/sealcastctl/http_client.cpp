@@ -93,6 +93,7 @@ struct exchange {
   http::verb method = http::verb::get;
   std::string target;
   const std::function<void(std::string_view)>* on_data = nullptr;  ///< set: stream a 200 body
+  std::string last_event_id;                                        ///< sent when not empty
   http_answer answer;
   std::optional<error> failure;
 
@@ -108,6 +109,7 @@ asio::awaitable<void> talk(Stream& stream, exchange& ex) {
   req.set(http::field::user_agent, "sealcastctl");
   req.set(http::field::accept, ex.on_data ? "text/event-stream" : "application/json");
   if (!opt.token.empty()) req.set(http::field::authorization, "Bearer " + opt.token);
+  if (!ex.last_event_id.empty()) req.set("Last-Event-ID", ex.last_event_id);
   if (ex.method == http::verb::post) req.content_length(0);
 
   beast::get_lowest_layer(stream).expires_after(opt.timeout);
@@ -130,8 +132,10 @@ asio::awaitable<void> talk(Stream& stream, exchange& ex) {
   ex.answer.content_type = std::string(parser.get()[http::field::content_type]);
 
   if (ex.on_data && ex.answer.status == 200) {
-    // An event stream may stay quiet (between heartbeats) for as long as it likes.
+    // An event stream may stay quiet (between heartbeats) for as long as it likes, and grow
+    // without bound: the parser's body limit counts every byte ever read, cleared or not.
     beast::get_lowest_layer(stream).expires_never();
+    parser.body_limit(boost::none);
     while (!parser.is_done()) {
       auto [ec, n] = co_await http::async_read_some(stream, buffer, parser, use_nothrow);
       (void)n;
@@ -242,11 +246,13 @@ result<http_answer> http_request(const client_options& options, std::string_view
 }
 
 result<http_answer> http_stream(const client_options& options, const std::string& target,
-                                const std::function<void(std::string_view)>& on_data) {
+                                const std::function<void(std::string_view)>& on_data,
+                                const std::string& last_event_id) {
   exchange ex;
   ex.options = &options;
   ex.target = target;
   ex.on_data = &on_data;
+  ex.last_event_id = last_event_id;
   return perform(ex);
 }
 

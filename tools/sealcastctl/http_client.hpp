@@ -46,8 +46,10 @@ struct http_answer {
 
 /// A GET whose 200 body is handed to `on_data` piece by piece as it arrives, with no time limit
 /// once the header is in, until the server closes; the returned answer then has an empty body.
-/// Any other status is read whole and returned as from http_request.
+/// Any other status is read whole and returned as from http_request. A non-empty
+/// `last_event_id` is sent as Last-Event-ID (resuming a stream).
 [[nodiscard]] result<http_answer> http_stream(const client_options& options, const std::string& target,
-                                              const std::function<void(std::string_view)>& on_data);
+                                              const std::function<void(std::string_view)>& on_data,
+                                              const std::string& last_event_id = {});
 
 }  // namespace sealcast::ctl

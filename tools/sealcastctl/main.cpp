@@ -12,6 +12,7 @@
 #include <optional>
 #include <string>
 #include <string_view>
+#include <thread>
 #include <vector>
 
 #include <boost/json.hpp>
@@ -39,7 +40,8 @@ commands:
   user ID                 the groups of a user
   message ID              a message's delivery status
   events                  persisted events, oldest first; filters: --type T --group G --user U
-                          --since SEQ --limit N; --follow streams new events until interrupted
+                          --since N (events after seq N) --limit N; --follow streams new
+                          events until interrupted (reconnecting where it left off)
   rotate GROUP            starts a key rotation (or a rekey request in client custody)
 
 options:
@@ -192,10 +194,17 @@ int unreachable(const error& e, const arguments& a) {
   return exit_unreachable;
 }
 
-/// Follows /admin/events/stream, printing one line per event until the stream ends.
+/// Reconnects after the broker ends a followed stream: this many tries in a row, a pause apart.
+constexpr int follow_retries = 3;
+constexpr auto follow_pause = std::chrono::seconds(1);
+
+/// Follows /admin/events/stream, printing one line per event. When the broker ends the stream
+/// it reconnects with Last-Event-ID, so nothing is missed or repeated; exit 3 once it cannot.
 int follow(const ctl::client_options& opt, const std::string& target, const arguments& a) {
   std::string pending;
   std::vector<std::string> data;
+  std::string last_id;
+  bool progressed = false;  ///< an event arrived on the current connection
   auto on_data = [&](std::string_view chunk) {
     pending.append(chunk);
     std::size_t nl;
@@ -219,14 +228,31 @@ int follow(const ctl::client_options& opt, const std::string& target, const argu
         auto d = line.substr(5);
         if (!d.empty() && d.front() == ' ') d.erase(0, 1);
         data.push_back(std::move(d));
+      } else if (line.starts_with("id:")) {
+        auto d = line.substr(3);
+        if (!d.empty() && d.front() == ' ') d.erase(0, 1);
+        last_id = std::move(d);
+        progressed = true;
       }
     }
   };
   auto answer = ctl::http_stream(opt, target, on_data);
   if (!answer) return unreachable(answer.err(), a);
   if (answer->status != 200) return refused(*answer, a);
-  std::cerr << "sealcastctl: the broker ended the event stream\n";
-  return exit_ok;
+  std::string why = "the broker ended the event stream";
+  for (int tries = 0; tries < follow_retries;) {
+    std::cerr << "sealcastctl: " << why << "; reconnecting\n";
+    std::this_thread::sleep_for(follow_pause);
+    pending.clear();
+    data.clear();
+    progressed = false;
+    answer = ctl::http_stream(opt, target, on_data, last_id);
+    if (answer && answer->status != 200) return refused(*answer, a);
+    why = answer ? "the broker ended the event stream" : "cannot reach broker at " + a.url + ": " + answer.err().message;
+    tries = progressed ? 0 : tries + 1;  // a connection that delivered events starts the count over
+  }
+  std::cerr << "sealcastctl: " << why << "; gave up after " << follow_retries << " reconnects\n";
+  return exit_unreachable;
 }
 
 int run(const arguments& a) {

@@ -202,6 +202,57 @@ TEST_CASE("sealcastctl events --follow prints events as they happen", "[sealcast
   CHECK(count_lines(seen, R"(^\d+\s+.*message_published\s+group=)" + w.group.hex()) >= 1);
 }
 
+TEST_CASE("sealcastctl events --follow reconnects when the stream ends, and exits 3 once it cannot", "[sealcastctl]") {
+  world w(0);
+  temp_dir dir;
+  const auto out_path = dir.path() / "out";
+  const auto err_path = dir.path() / "err";
+  const auto port = w.f.broker->admin_port();
+  const std::string url = "http://127.0.0.1:" + std::to_string(port);
+  const int pid = ::fork();
+  REQUIRE(pid >= 0);
+  if (pid == 0) {
+    const int out = ::open(out_path.c_str(), O_WRONLY | O_CREAT | O_TRUNC, 0644);
+    const int err = ::open(err_path.c_str(), O_WRONLY | O_CREAT | O_TRUNC, 0644);
+    ::dup2(out, 1);
+    ::dup2(err, 2);
+    const auto bin = bin_path("sealcastctl");
+    ::execl(bin.c_str(), bin.c_str(), "--url", url.c_str(), "events", "--follow", static_cast<char*>(nullptr));
+    ::_exit(127);
+  }
+  bool open = false;
+  for (int i = 0; i < 250 && !open; ++i) {
+    open = http_get("127.0.0.1", port, "/admin/stats").body.find("\"event_streams\":1") != std::string::npos;
+    if (!open) std::this_thread::sleep_for(std::chrono::milliseconds(20));
+  }
+  CHECK(open);
+  w.f.broker.reset();  // the broker stops: it ends the stream, and nothing answers afterwards
+  int st = 0;
+  bool exited = false;
+  for (int i = 0; i < 300 && !exited; ++i) {  // three reconnects a second apart, then it gives up
+    exited = ::waitpid(pid, &st, WNOHANG) == pid;
+    if (!exited) std::this_thread::sleep_for(std::chrono::milliseconds(50));
+  }
+  if (!exited) {
+    ::kill(pid, SIGKILL);
+    ::waitpid(pid, &st, 0);
+  }
+  std::ifstream in(err_path);
+  const std::string err(std::istreambuf_iterator<char>(in), {});
+  INFO(err);
+  REQUIRE(exited);
+  REQUIRE(WIFEXITED(st));
+  CHECK(WEXITSTATUS(st) == 3);
+  CHECK(err.find("the broker ended the event stream; reconnecting") != std::string::npos);
+  CHECK(err.find("gave up after 3 reconnects") != std::string::npos);
+}
+
+TEST_CASE("sealcastctl's usage says that --since is exclusive", "[sealcastctl]") {
+  auto r = run_program(bin_path("sealcastctl"), {"--help"});
+  CHECK(r.exit_code == 0);
+  CHECK(r.out.find("--since N (events after seq N)") != std::string::npos);
+}
+
 TEST_CASE("sealcastctl explains failures with exit codes", "[sealcastctl]") {
   SECTION("an unreachable broker is exit 3") {
     // Port 1 on loopback: nothing listens there.
