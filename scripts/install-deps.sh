@@ -18,8 +18,8 @@ packages=(
   libssl-dev openssl
   python3
   # Test-time tools: headless Chromium renders the dashboard, promtool checks /metrics, and
-  # nats-server is the comparison target of sealcast-bench.
-  chromium nats-server prometheus
+  # nats-server is the comparison target of sealcast-bench; curl reads an SSE stream over https.
+  chromium nats-server prometheus curl
 )
 # Catch2 3 only exists in bookworm-backports (bookworm main ships Catch2 2).
 backports=(catch2)
