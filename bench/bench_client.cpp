@@ -60,8 +60,13 @@ asio::awaitable<std::string> bench_client::login(ws_target target, std::optional
                                                  std::chrono::milliseconds timeout) {
   auto self = shared_from_this();
   conn_ = std::make_shared<ws_connection>(executor_);
-  const ws_flavour flavour;  // sealcast.v1, text frames (named: see ws_connection::open)
-  if (auto err = co_await conn_->open(target, source, timeout, flavour); !err.empty()) co_return err;
+  // sealcast.v1, text frames; named locals (see ws_connection::open).
+  client::detail::ws_url url{false, target.host, target.port, target.path};
+  const client::detail::tls_settings tls{};
+  client::detail::connect_options how;
+  how.source = source;
+  how.user_agent = "sealcast-bench";
+  if (auto err = co_await conn_->open(std::move(url), tls, timeout, std::move(how)); !err.empty()) co_return err;
 
   // One deadline for the whole handshake: past it the socket is dropped, which ends the read.
   auto done = std::make_shared<bool>(false);

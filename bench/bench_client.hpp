@@ -18,10 +18,16 @@
 #include <boost/asio/steady_timer.hpp>
 
 #include "bench/options.hpp"
-#include "bench/ws_connection.hpp"
+#include "client/connection.hpp"
 #include "crypto/identity.hpp"
 #include "crypto/secret.hpp"
 #include "protocol/frames.hpp"
+
+namespace sealcast::bench {
+/// The bench's WebSocket is the client library's (sealcast_client): source-address binding, a
+/// configurable subprotocol and binary frames are its connect_options.
+using ws_connection = sealcast::client::detail::ws_connection;
+}  // namespace sealcast::bench
 
 // One authenticated Sealcast session for the bench, written from PROTOCOL.md: challenge, hello
 // with a real signature, welcome; requests matched to replies by rid; every key frame unwrapped

@@ -134,10 +134,15 @@ nats_client::nats_client(asio::any_io_executor executor, hooks* h)
 
 asio::awaitable<std::string> nats_client::connect(ws_target target, std::optional<asio::ip::address> source,
                                                   std::chrono::milliseconds timeout, bool echo) {
-  ws_flavour flavour;
-  flavour.subprotocol.clear();
-  flavour.binary = true;
-  auto err = co_await conn_->open(std::move(target), source, timeout, flavour);
+  // nats-server's WebSocket listener: no subprotocol, binary frames.
+  client::detail::ws_url url{false, target.host, target.port, target.path};
+  const client::detail::tls_settings tls{};
+  client::detail::connect_options how;
+  how.source = source;
+  how.subprotocol.clear();
+  how.binary = true;
+  how.user_agent = "sealcast-bench";
+  auto err = co_await conn_->open(std::move(url), tls, timeout, std::move(how));
   if (!err.empty()) co_return err;
   open_ = true;
   asio::co_spawn(executor_, read_loop(shared_from_this()), asio::detached);

@@ -15,10 +15,16 @@
 #include <boost/asio/ip/address.hpp>
 
 #include "bench/options.hpp"
-#include "bench/ws_connection.hpp"
+#include "client/connection.hpp"
+
+namespace sealcast::bench {
+/// The bench's WebSocket is the client library's (sealcast_client): source-address binding, a
+/// configurable subprotocol and binary frames are its connect_options.
+using ws_connection = sealcast::client::detail::ws_connection;
+}  // namespace sealcast::bench
 
 // A minimal NATS client for the comparison run: the NATS text protocol (INFO, CONNECT, PING/PONG,
-// SUB, PUB, MSG, +OK/-ERR) over nats-server's WebSocket listener, on the bench's ws_connection.
+// SUB, PUB, MSG, +OK/-ERR) over nats-server's WebSocket listener, on the client library's ws_connection.
 // nats-server may split a protocol message over WebSocket frames or pack several into one: the
 // parser keeps what is incomplete until the next frame. Used from its executor only.
 

@@ -86,7 +86,7 @@ std::string_view to_string(warning_kind k) noexcept {
 // -- impl ---------------------------------------------------------------------------------------
 
 client::impl::impl(asio::any_io_executor executor, crypto::identity identity, options o)
-    : ex(std::move(executor)), id(std::move(identity)), opts(std::move(o)), backoff(ex), inbox_wake(ex) {}
+    : ex(std::move(executor)), id(std::move(identity)), opts(std::move(o)), backoff(ex), inbox_wake(ex), save_timer(ex) {}
 
 client::impl::~impl() {
   if (io_pool) io_pool->join();
@@ -218,10 +218,11 @@ void client::impl::mark_dirty() {
 asio::awaitable<void> client::impl::saver(std::shared_ptr<impl> self) {
   auto& s = *self;
   while (s.dirty) {
+    // Coalesce changes for state_save_interval; close() cancels the wait so that the final
+    // state is written at once, and once.
     if (!s.closed) {
-      asio::steady_timer t(s.ex);
-      t.expires_after(s.opts.state_save_interval);
-      co_await t.async_wait(use_nothrow);
+      s.save_timer.expires_after(s.opts.state_save_interval);
+      co_await s.save_timer.async_wait(use_nothrow);
     }
     auto r = co_await s.save_now();
     if (!r) s.warn(warning_kind::state_file, std::nullopt, 0, r.err().message);
@@ -305,13 +306,16 @@ void client::close() { impl_->close(); }
 asio::awaitable<status> client::close_and_flush() {
   auto self = impl_;
   self->close();
+  self->save_timer.cancel();  // also when the session had already ended (reconnecting gave up)
   if (self->opts.state_file.empty() || !self->state_loaded) co_return status{};
-  // Wait for a saver already running, then write once more so the latest state is on disk.
+  // close() cancelled the saver's coalescing wait, so a running saver writes the latest state
+  // now and stops; wait for it. Write here only what is still unsaved (e.g. no saver ran).
   while (self->saver_running) {
     asio::steady_timer t(self->ex);
     t.expires_after(std::chrono::milliseconds(5));
     co_await t.async_wait(use_nothrow);
   }
+  if (!self->dirty) co_return self->last_save;
   co_return co_await self->save_now();
 }
 

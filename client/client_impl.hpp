@@ -110,6 +110,15 @@ struct client::impl : std::enable_shared_from_this<client::impl> {
   bool processor_running = false;
   std::map<id16, std::uint64_t> acks_due;
 
+  /// Rekeys this client has sent and not yet seen answered, by (group, epoch): their key_id and
+  /// whether rekeys_answered already counts them (the broker's key frame for the epoch may be
+  /// installed, by another path, before the rekey's ok arrives).
+  struct rekey_flight {
+    id16 key_id;
+    bool counted = false;
+  };
+  std::map<std::pair<id16, std::uint64_t>, rekey_flight> rekeys_in_flight;
+
   std::vector<asio::steady_timer*> key_waiters;   ///< woken when a key is installed
   std::vector<asio::steady_timer*> conn_waiters;  ///< woken on connection state changes
 
@@ -117,6 +126,7 @@ struct client::impl : std::enable_shared_from_this<client::impl> {
   std::unique_ptr<asio::thread_pool> io_pool;
   bool dirty = false;
   bool saver_running = false;
+  asio::steady_timer save_timer;  ///< the saver's coalescing wait; close() cancels it
   status last_save;
 
   client_stats stats;

@@ -1,7 +1,10 @@
 #include "client/connection.hpp"
 
+#include <netinet/in.h>
+
 #include <deque>
 #include <optional>
+#include <vector>
 
 #include <boost/asio/as_tuple.hpp>
 #include <boost/asio/co_spawn.hpp>
@@ -39,17 +42,29 @@ constexpr std::size_t read_message_max = 64u * 1024 * 1024;
 using plain_ws = websocket::stream<beast::tcp_stream>;
 using tls_ws = websocket::stream<beast::ssl_stream<beast::tcp_stream>>;
 
+/// Linux: do not reserve the ephemeral port at bind() time, only at connect(), so that the
+/// 4-tuple (not the source address alone) has to be unique.
+void bind_address_no_port(tcp::socket& s) {
+#ifdef IP_BIND_ADDRESS_NO_PORT
+  int one = 1;
+  (void)::setsockopt(s.native_handle(), IPPROTO_IP, IP_BIND_ADDRESS_NO_PORT, &one, sizeof one);
+#else
+  (void)s;
+#endif
+}
+
 }  // namespace
 
 struct ws_connection::impl {
-  explicit impl(const asio::any_io_executor& ex) : wake(ex), ssl_ctx(ssl::context::tls_client) {}
+  explicit impl(const asio::any_io_executor& ex) : wake(ex) {}
 
+  std::optional<ssl::context> ssl_ctx;  // wss:// only (made lazily: the bench opens many plain ones)
   std::optional<plain_ws> plain;
   std::optional<tls_ws> secure;
   beast::flat_buffer buffer;
   asio::steady_timer wake;  // the writer parks here; send() and close() cancel it
-  ssl::context ssl_ctx;
   std::deque<std::string> queue;
+  std::size_t queued = 0;  // bytes in queue
   bool open = false;
   bool closing = false;
   bool ended = false;
@@ -67,17 +82,19 @@ ws_connection::~ws_connection() = default;
 namespace {
 
 template <class WS>
-asio::awaitable<std::string> upgrade(WS& ws, const ws_url& url, std::chrono::milliseconds timeout) {
+asio::awaitable<std::string> upgrade(WS& ws, const ws_url& url, std::chrono::milliseconds timeout,
+                                     const connect_options& o) {
   websocket::stream_base::timeout t{};
   t.handshake_timeout = timeout;
   t.idle_timeout = websocket::stream_base::none();
   t.keep_alive_pings = false;
   ws.set_option(t);
   ws.read_message_max(read_message_max);
-  ws.set_option(websocket::stream_base::decorator([](websocket::request_type& req) {
-    req.set(beast::http::field::sec_websocket_protocol, "sealcast.v1");
-    req.set(beast::http::field::user_agent, "sealcast-client");
-  }));
+  ws.set_option(websocket::stream_base::decorator(
+      [subprotocol = o.subprotocol, agent = o.user_agent](websocket::request_type& req) {
+        if (!subprotocol.empty()) req.set(beast::http::field::sec_websocket_protocol, subprotocol);
+        req.set(beast::http::field::user_agent, agent);
+      }));
   const bool v6 = url.host.find(':') != std::string::npos;
   const auto host = (v6 ? "[" + url.host + "]" : url.host) + ":" + std::to_string(url.port);
   websocket::response_type res;
@@ -88,47 +105,92 @@ asio::awaitable<std::string> upgrade(WS& ws, const ws_url& url, std::chrono::mil
           " a Sealcast WebSocket endpoint?)";
     co_return "websocket upgrade: " + ec.message();
   }
-  ws.text(true);
+  ws.binary(o.binary);
   co_return std::string{};
 }
 
 }  // namespace
 
 asio::awaitable<std::string> ws_connection::open(ws_url url, tls_settings tls, std::chrono::milliseconds timeout) {
+  const connect_options o;  // named: see the header
+  co_return co_await open(std::move(url), std::move(tls), timeout, o);
+}
+
+asio::awaitable<std::string> ws_connection::open(ws_url url, tls_settings tls, std::chrono::milliseconds timeout,
+                                                 connect_options o) {
   auto& i = *impl_;
-  tcp::resolver resolver(executor_);
-  // The resolver has no timeout of its own; a timer cancels it.
-  asio::steady_timer guard(executor_);
-  guard.expires_after(timeout);
-  guard.async_wait([&resolver](const boost::system::error_code& ec) {
-    if (!ec) resolver.cancel();
-  });
-  auto [rec, endpoints] = co_await resolver.async_resolve(url.host, std::to_string(url.port), use_nothrow);
-  guard.cancel();
-  if (rec) co_return "cannot resolve " + url.host + ": " + rec.message();
+  std::vector<tcp::endpoint> endpoints;
+  boost::system::error_code aec;
+  const auto literal = asio::ip::make_address(url.host, aec);
+  if (!aec) {
+    endpoints.emplace_back(literal, url.port);  // an address: no resolver round trip
+  } else {
+    tcp::resolver resolver(executor_);
+    // The resolver has no timeout of its own; a timer cancels it.
+    asio::steady_timer guard(executor_);
+    guard.expires_after(timeout);
+    guard.async_wait([&resolver](const boost::system::error_code& ec) {
+      if (!ec) resolver.cancel();
+    });
+    auto [rec, results] = co_await resolver.async_resolve(url.host, std::to_string(url.port), use_nothrow);
+    guard.cancel();
+    if (rec) co_return "cannot resolve " + url.host + ": " + rec.message();
+    for (const auto& r : results) endpoints.push_back(r.endpoint());
+    if (endpoints.empty()) co_return "cannot resolve " + url.host + ": no addresses";
+  }
 
   if (url.tls) {
     boost::system::error_code ec;
+    auto& ctx = i.ssl_ctx.emplace(ssl::context::tls_client);
     if (tls.verify) {
-      i.ssl_ctx.set_verify_mode(ssl::verify_peer, ec);
+      ctx.set_verify_mode(ssl::verify_peer, ec);
       if (tls.ca_file.empty())
-        i.ssl_ctx.set_default_verify_paths(ec);
+        ctx.set_default_verify_paths(ec);
       else
-        i.ssl_ctx.load_verify_file(tls.ca_file, ec);
+        ctx.load_verify_file(tls.ca_file, ec);
       if (ec) co_return "tls: cannot load CA certificates " + tls.ca_file + ": " + ec.message();
-      i.ssl_ctx.set_verify_callback(ssl::host_name_verification(url.host), ec);
+      ctx.set_verify_callback(ssl::host_name_verification(url.host), ec);
     } else {
-      i.ssl_ctx.set_verify_mode(ssl::verify_none, ec);
+      ctx.set_verify_mode(ssl::verify_none, ec);
     }
-    i.secure.emplace(executor_, i.ssl_ctx);
+    i.secure.emplace(executor_, ctx);
   } else {
     i.plain.emplace(executor_);
   }
   auto& stream = i.lowest();
-  stream.expires_after(timeout);
-  auto [cec, ep] = co_await stream.async_connect(endpoints, use_nothrow);
-  (void)ep;
-  if (cec) co_return "cannot connect to " + url.host + ":" + std::to_string(url.port) + ": " + cec.message();
+  stream.expires_after(timeout);  // one deadline for all the addresses tried
+  std::string failure = "no address to connect to";
+  bool connected = false;
+  for (const auto& ep : endpoints) {
+    auto& sock = stream.socket();
+    boost::system::error_code ec;
+    if (sock.is_open()) sock.close(ec);
+    sock.open(ep.protocol(), ec);
+    if (ec) {
+      failure = "socket: " + ec.message();
+      continue;
+    }
+    if (o.source) {
+      if (o.source->is_v4() != ep.address().is_v4()) {
+        failure = "source address " + o.source->to_string() + " cannot reach " + ep.address().to_string();
+        continue;
+      }
+      bind_address_no_port(sock);
+      sock.bind(tcp::endpoint(*o.source, 0), ec);
+      if (ec) {
+        failure = "bind " + o.source->to_string() + ": " + ec.message();
+        continue;
+      }
+    }
+    auto [cec] = co_await stream.async_connect(ep, use_nothrow);
+    if (!cec) {
+      connected = true;
+      break;
+    }
+    failure = cec.message();
+    if (cec == beast::error::timeout) break;
+  }
+  if (!connected) co_return "cannot connect to " + url.host + ":" + std::to_string(url.port) + ": " + failure;
   boost::system::error_code ignored;
   stream.socket().set_option(tcp::no_delay(true), ignored);
 
@@ -142,10 +204,10 @@ asio::awaitable<std::string> ws_connection::open(ws_url url, tls_settings tls, s
     auto [hec] = co_await ssl_stream.async_handshake(ssl::stream_base::client, use_nothrow);
     if (hec) co_return "tls handshake: " + hec.message();
     stream.expires_never();
-    err = co_await upgrade(*i.secure, url, timeout);
+    err = co_await upgrade(*i.secure, url, timeout, o);
   } else {
     stream.expires_never();
-    err = co_await upgrade(*i.plain, url, timeout);
+    err = co_await upgrade(*i.plain, url, timeout, o);
   }
   if (!err.empty()) co_return err;
   i.open = true;
@@ -193,7 +255,10 @@ asio::awaitable<void> ws_connection::writer(std::shared_ptr<ws_connection> self)
         (void)n;
         ec = e;
       }
-      if (!i.queue.empty()) i.queue.pop_front();
+      if (!i.queue.empty()) {
+        i.queued -= i.queue.front().size();
+        i.queue.pop_front();
+      }
       if (ec) {
         i.open = false;
         i.ended = true;
@@ -220,6 +285,7 @@ asio::awaitable<void> ws_connection::writer(std::shared_ptr<ws_connection> self)
 bool ws_connection::send(std::string text) {
   auto& i = *impl_;
   if (!i.open) return false;
+  i.queued += text.size();
   i.queue.push_back(std::move(text));
   i.wake.cancel();
   return true;
@@ -257,5 +323,7 @@ std::string ws_connection::close_reason() const {
   if (r.code == websocket::close_code::none) return {};
   return std::to_string(static_cast<unsigned>(r.code)) + (r.reason.empty() ? "" : " " + std::string(r.reason.data(), r.reason.size()));
 }
+
+std::size_t ws_connection::queued_bytes() const noexcept { return impl_->queued; }
 
 }  // namespace sealcast::client::detail

@@ -112,6 +112,14 @@ asio::awaitable<bool> client::impl::install_key(const protocol::server::key& k, 
     if (m.user == id.user_id()) ge.role = m.role;
   ge.member_count = k.manifest.members.size();
   ++stats.keys_installed;
+  // The broker's key frame for a rekey of ours can be installed (by keys(), a publish or a
+  // message catching up) before the rekey's ok arrives: count the answer now, so that
+  // rekeys_answered already includes it when on_key reports issued_by_me.
+  if (auto fl = rekeys_in_flight.find({k.group, k.epoch});
+      fl != rekeys_in_flight.end() && k.issuer == id.user_id() && fl->second.key_id == k.key_id && !fl->second.counted) {
+    fl->second.counted = true;
+    ++stats.rekeys_answered;
+  }
   mark_dirty();
   wake(key_waiters);
   co_await learn_group(k.group);
@@ -348,12 +356,22 @@ asio::awaitable<void> client::impl::on_rekey_request(const protocol::server::rek
   auto hash = man.hash();
   if (!sig || !hash) co_return fail("the manifest does not sign");
   r.manifest_sig = to_array<64>(*sig);
+  const std::pair<id16, std::uint64_t> flight_key{rq.group, rq.epoch};
+  rekeys_in_flight.insert_or_assign(flight_key, rekey_flight{man.key_id, false});
   protocol::client_frame ok_frame(std::move(r));
   auto ok = co_await call_as<protocol::empty_result>(std::move(ok_frame));
-  if (!ok) co_return fail("the broker refused it: " + ok.err().message);
-  ++stats.rekeys_answered;
+  bool counted = false;
+  if (auto fl = rekeys_in_flight.find(flight_key); fl != rekeys_in_flight.end()) {
+    counted = fl->second.counted;
+    rekeys_in_flight.erase(fl);
+  }
+  if (!ok && !counted) co_return fail("the broker refused it: " + ok.err().message);
+  // Counted once per accepted rekey, before on_key reports the epoch (whichever of the ok and
+  // the broker's key frame came first). A key frame with our key_id proves acceptance even if
+  // the ok itself was lost (e.g. to a reconnect).
+  if (!counted) ++stats.rekeys_answered;
   auto& g = group(rq.group);
-  if (g.epochs.contains(rq.epoch)) co_return;
+  if (g.epochs.contains(rq.epoch)) co_return;  // installed from the key frame; on_key fired there
   g.epochs.insert_or_assign(rq.epoch, detail::epoch_entry{key, man.key_id, man.alg, key_custody::client, id.user_id(), *hash});
   g.epoch = std::max(g.epoch, rq.epoch);
   ++stats.keys_installed;

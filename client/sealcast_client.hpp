@@ -166,6 +166,9 @@ struct key_event {
   key_custody custody = key_custody::broker;
   id16 issuer;              ///< broker id (broker custody) or the rekeying admin (client custody)
   bool issued_by_me = false;  ///< this client answered the rekey_request
+  // on_key fires exactly once per installed epoch, whichever arrives first: the broker's ok to
+  // this client's rekey or the broker's key frame for that epoch. When it reports an epoch this
+  // client object rekeyed (issued_by_me), client_stats::rekeys_answered already counts it.
 };
 
 /// A member of one of the user's groups came online or went offline.
@@ -303,6 +306,8 @@ struct client_stats {
   std::uint64_t directs_received = 0;
   std::uint64_t keys_installed = 0;
   std::uint64_t keys_rejected = 0;
+  /// rekey_requests this client answered and the broker accepted; incremented before on_key
+  /// reports the new epoch, whether the broker's ok or its key frame for the epoch came first.
   std::uint64_t rekeys_answered = 0;
   std::uint64_t reconnects = 0;
   std::uint64_t warnings = 0;
@@ -355,6 +360,7 @@ class client {
   /// closes the WebSocket. Idempotent.
   void close();
   /// close(), then waits until the state file has been written (if one is configured).
+  /// Cancels the state_save_interval wait: the latest state is written at once, and once.
   [[nodiscard]] boost::asio::awaitable<status> close_and_flush();
 
   // -- groups and users ------------------------------------------------------------------------

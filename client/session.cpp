@@ -221,6 +221,7 @@ void client::impl::on_disconnected(std::uint64_t which, const std::string& why) 
     closed = true;
     set_state(connection_state::closed, "connection lost: " + why);
     inbox_wake.cancel();
+    save_timer.cancel();
     mark_dirty();
     return;
   }
@@ -252,6 +253,7 @@ asio::awaitable<void> client::impl::reconnect_loop(std::shared_ptr<impl> self, s
       s.closed = true;
       s.set_state(connection_state::closed, "gave up reconnecting: " + why);
       s.inbox_wake.cancel();
+      s.save_timer.cancel();
       s.mark_dirty();
       co_return;
     }
@@ -263,6 +265,7 @@ void client::impl::close() {
   if (closed) return;
   closed = true;
   backoff.cancel();
+  save_timer.cancel();  // a waiting saver writes now instead of after state_save_interval
   flush_acks();
   if (conn) conn->close();
   conn.reset();

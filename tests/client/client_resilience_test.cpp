@@ -204,6 +204,56 @@ TEST_CASE("a client restarted from its state file skips seen messages and keeps 
   io.spin(50ms);
 }
 
+// close_and_flush with a long state_save_interval: close cancels the saver's coalescing wait
+// and writes the latest state at once (it does not wait out the interval).
+asio::awaitable<void> flush_long_interval(std::uint16_t port, const std::filesystem::path& file, id16& group,
+                                          std::uint64_t& seen) {
+  auto ex = co_await asio::this_coro::executor;
+  party alice(ex, test_options(port, "alice"));
+  auto bob_opts = with_state(test_options(port, "bob"), file);
+  bob_opts.state_save_interval = std::chrono::hours(1);
+  party bob(ex, bob_opts);
+  co_await connect_ok(*alice);
+  co_await connect_ok(*bob);
+  co_await known(*alice, bob->user_id());
+  sc::group_spec spec;
+  spec.name = "flushed";
+  spec.members = {bob->user_id()};
+  auto g = co_await alice->create_group(spec);
+  REQUIRE(g.ok());
+  group = g->group;
+  CO_REQUIRE((co_await alice->publish(group, std::string_view("one"))).ok());
+  CO_REQUIRE((co_await alice->publish(group, std::string_view("two"))).ok());
+  CO_REQUIRE(co_await until([&] { return bob.rec.messages.size() == 2; }));
+  seen = bob->last_seq(group);
+  // The saver is still in its one-hour wait: nothing written yet.
+  CHECK_FALSE(std::filesystem::exists(file));
+  auto flushed = co_await bob->close_and_flush();
+  INFO((flushed ? "" : flushed.err().message));
+  REQUIRE(flushed.ok());
+  CHECK(bob.rec.warnings_of(sc::warning_kind::state_file) == 0);
+  co_await alice->close_and_flush();
+}
+
+TEST_CASE("close_and_flush writes the latest state at once despite a long state_save_interval", "[client][state]") {
+  temp_dir dir;
+  broker_process broker(dir.path() / "data");
+  io_harness io;
+  const auto file = dir.path() / "bob.state";
+  id16 group;
+  std::uint64_t seen = 0;
+  // The limit guards against waiting out the interval (one hour); it is not a speed check.
+  io.run(flush_long_interval(broker.client_port(), file, group, seen), 30s);
+  REQUIRE(seen == 2);
+  REQUIRE(std::filesystem::exists(file));
+  auto back = cd::read_state(file, "state pass");
+  INFO((back ? "" : back.err().message));
+  REQUIRE(back.ok());
+  REQUIRE(back->second.groups.contains(group));
+  CHECK(back->second.groups.at(group).last_seq == seen);
+  CHECK(back->second.groups.at(group).seq_known);
+}
+
 // -- gaps ---------------------------------------------------------------------------------------
 
 struct gap_scene {

@@ -137,6 +137,16 @@ asio::awaitable<void> client_custody(std::uint16_t port) {
   party alice(ex, test_options(port, "alice"));
   party bob(ex, test_options(port, "bob"));
   party carol(ex, test_options(port, "carol"));
+  // For each epoch alice rekeyed: what rekeys_answered said when on_key reported it.
+  std::vector<std::pair<std::uint64_t, std::uint64_t>> alice_own_keys;
+  {
+    auto h = alice.rec.handlers();
+    h.on_key = [&alice, &alice_own_keys](const sc::key_event& k) {
+      alice.rec.keys.push_back(k);
+      if (k.issued_by_me) alice_own_keys.emplace_back(k.epoch, alice->stats().rekeys_answered);
+    };
+    alice->set_handlers(std::move(h));
+  }
   co_await connect_ok(*alice);
   co_await connect_ok(*bob);
   co_await connect_ok(*carol);
@@ -184,6 +194,12 @@ asio::awaitable<void> client_custody(std::uint16_t port) {
   CHECK(alice.rec.messages[0].text() == "after removal");
   CHECK_FALSE(carol->has_key(gid, 3));
   CHECK(alice->stats().rekeys_answered == 3);
+  // on_key reported each of alice's epochs once, and the counter already included it.
+  REQUIRE(alice_own_keys.size() == 3);
+  for (std::size_t i = 0; i < alice_own_keys.size(); ++i) {
+    CHECK(alice_own_keys[i].first == i + 1);
+    CHECK(alice_own_keys[i].second >= i + 1);
+  }
   for (auto* p : {&alice, &bob, &carol}) {
     CHECK(p->rec.warnings_of(sc::warning_kind::chain_break) == 0);
     CHECK(p->rec.warnings_of(sc::warning_kind::bad_manifest) == 0);
