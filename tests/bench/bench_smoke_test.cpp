@@ -217,7 +217,7 @@ TEST_CASE("the command line takes a scenario, --rate max and refuses remote URLs
   CHECK_FALSE(parse_options({"nosuch"}));
 }
 
-TEST_CASE("--target takes sealcast or a nats-server WebSocket listener, --plot a file", "[bench]") {
+TEST_CASE("the --target option takes sealcast or a nats-server WebSocket listener, --plot a file", "[bench]") {
   auto n = parse_options({"fanout", "--target", "nats://127.0.0.1:4223", "--plot", "x.svg"});
   REQUIRE(n);
   CHECK(n->kind == target_kind::nats);

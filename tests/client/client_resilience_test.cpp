@@ -2,6 +2,8 @@
 // restart of the client from its state file, gaps, a tampered key chain, timeouts, bad URLs and
 // wrong passphrases.
 
+#include <fstream>
+#include <thread>
 #include <algorithm>
 
 #include <csignal>
@@ -414,6 +416,26 @@ asio::awaitable<void> timeout_request(party& p) {
   CHECK(r.err().message.find("timeout") != std::string::npos);
 }
 
+/// True once every thread of process `pid` is stopped ("T" in /proc/PID/task/TID/stat).
+bool stopped_within(int pid, std::chrono::milliseconds limit) {
+  const auto deadline = std::chrono::steady_clock::now() + limit;
+  const std::filesystem::path tasks = "/proc/" + std::to_string(pid) + "/task";
+  while (std::chrono::steady_clock::now() < deadline) {
+    bool all = true;
+    std::error_code ec;
+    for (const auto& t : std::filesystem::directory_iterator(tasks, ec)) {
+      std::ifstream stat(t.path() / "stat");
+      std::string line;
+      std::getline(stat, line);
+      const auto close = line.rfind(')');
+      if (close == std::string::npos || close + 2 >= line.size() || line[close + 2] != 'T') all = false;
+    }
+    if (all && !ec) return true;
+    std::this_thread::sleep_for(5ms);
+  }
+  return false;
+}
+
 TEST_CASE("a request the broker does not answer times out with a clear error", "[client][errors]") {
   temp_dir dir;
   broker_process broker(dir.path() / "data");
@@ -421,8 +443,14 @@ TEST_CASE("a request the broker does not answer times out with a clear error", "
   std::unique_ptr<party> p;
   io.run(timeout_connect(broker.client_port(), p));
   REQUIRE(::kill(broker.pid(), SIGSTOP) == 0);
+  // The stop is asynchronous: wait until every thread of the broker is stopped ("T" in
+  // /proc/PID/stat) before asking, and let it continue whatever the outcome.
+  struct resume {
+    int pid;
+    ~resume() { ::kill(pid, SIGCONT); }
+  } resume_broker{broker.pid()};
+  REQUIRE(stopped_within(broker.pid(), 5s));
   io.run(timeout_request(*p), 10s);
-  REQUIRE(::kill(broker.pid(), SIGCONT) == 0);
   p.reset();
   io.spin(50ms);
 }
