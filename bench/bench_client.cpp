@@ -23,22 +23,6 @@ namespace {
 
 constexpr auto use_nothrow = asio::as_tuple(asio::use_awaitable);
 
-template <std::size_t N>
-std::array<std::uint8_t, N> to_array(byte_view v) {
-  std::array<std::uint8_t, N> a{};
-  if (v.size() == N) std::copy(v.begin(), v.end(), a.begin());
-  return a;
-}
-
-/// The number a numeric rid carries (the bench only sends numbers); nullopt otherwise.
-std::optional<std::uint64_t> rid_number(const protocol::request_id& rid) {
-  const auto& s = rid.json();
-  std::uint64_t n = 0;
-  auto [p, ec] = std::from_chars(s.data(), s.data() + s.size(), n);
-  if (ec != std::errc{} || p != s.data() + s.size()) return std::nullopt;
-  return n;
-}
-
 }  // namespace
 
 std::uint64_t steady_ns() noexcept {
@@ -151,7 +135,7 @@ void bench_client::dispatch(protocol::server_frame& f, std::uint64_t recv_ns) {
   } else if (auto* k = std::get_if<protocol::server::key>(&f)) {
     on_key(*k, recv_ns);
   } else if (auto* ok = std::get_if<protocol::server::ok>(&f)) {
-    auto n = rid_number(ok->rid);
+    auto n = ok->rid.number();
     auto it = n ? pending_.find(*n) : pending_.end();
     if (it == pending_.end()) return;
     auto done = std::move(it->second);
@@ -160,7 +144,7 @@ void bench_client::dispatch(protocol::server_frame& f, std::uint64_t recv_ns) {
     r.ok = std::move(*ok);
     done(std::move(r));
   } else if (auto* e = std::get_if<protocol::server::error>(&f)) {
-    auto n = e->rid ? rid_number(*e->rid) : std::nullopt;
+    auto n = e->rid ? e->rid->number() : std::nullopt;
     auto it = n ? pending_.find(*n) : pending_.end();
     if (it == pending_.end()) {
       counters_.stray_errors.fetch_add(1, std::memory_order_relaxed);

@@ -25,13 +25,6 @@ namespace {
 constexpr auto use_nothrow = asio::as_tuple(asio::use_awaitable);
 using steady = std::chrono::steady_clock;
 
-template <std::size_t N>
-std::array<std::uint8_t, N> to_array(byte_view v) {
-  std::array<std::uint8_t, N> a{};
-  if (v.size() == N) std::copy(v.begin(), v.end(), a.begin());
-  return a;
-}
-
 /// The blocking part of a state write, run on the client's I/O pool.
 asio::awaitable<status> write_on_pool(std::filesystem::path path, crypto::secure_bytes payload,
                                       std::string passphrase, crypto::argon2_params kdf) {

@@ -24,13 +24,6 @@ namespace {
 
 constexpr auto use_nothrow = asio::as_tuple(asio::use_awaitable);
 
-template <std::size_t N>
-std::array<std::uint8_t, N> to_array(byte_view v) {
-  std::array<std::uint8_t, N> a{};
-  if (v.size() == N) std::copy(v.begin(), v.end(), a.begin());
-  return a;
-}
-
 /// Most messages one gap fetch asks for.
 constexpr std::uint64_t max_gap_fetch = 1000;
 

@@ -24,21 +24,6 @@ namespace {
 
 constexpr auto use_nothrow = asio::as_tuple(asio::use_awaitable);
 
-template <std::size_t N>
-std::array<std::uint8_t, N> to_array(byte_view v) {
-  std::array<std::uint8_t, N> a{};
-  if (v.size() == N) std::copy(v.begin(), v.end(), a.begin());
-  return a;
-}
-
-std::optional<std::uint64_t> rid_number(const protocol::request_id& rid) {
-  const auto& s = rid.json();
-  std::uint64_t n = 0;
-  auto [p, ec] = std::from_chars(s.data(), s.data() + s.size(), n);
-  if (ec != std::errc{} || p != s.data() + s.size()) return std::nullopt;
-  return n;
-}
-
 }  // namespace
 
 void client::impl::set_state(connection_state s, std::string reason, unsigned attempt) {
@@ -170,7 +155,7 @@ asio::awaitable<void> client::impl::read_loop(std::shared_ptr<impl> self, std::s
 
 void client::impl::route(protocol::server_frame& f) {
   if (auto* ok = std::get_if<protocol::server::ok>(&f)) {
-    auto n = rid_number(ok->rid);
+    auto n = ok->rid.number();
     auto it = n ? pending.find(*n) : pending.end();
     if (it == pending.end()) return;  // a reply that came after its timeout
     auto cs = it->second;
@@ -181,7 +166,7 @@ void client::impl::route(protocol::server_frame& f) {
     return;
   }
   if (auto* e = std::get_if<protocol::server::error>(&f)) {
-    auto n = e->rid ? rid_number(*e->rid) : std::nullopt;
+    auto n = e->rid ? e->rid->number() : std::nullopt;
     auto it = n ? pending.find(*n) : pending.end();
     if (it == pending.end()) {
       if (!e->rid)

@@ -1,5 +1,6 @@
 #pragma once
 
+#include <algorithm>
 #include <array>
 #include <compare>
 #include <cstdint>
@@ -55,6 +56,15 @@ void put_u32be(bytes& out, std::uint32_t v);
 
 /// Appends raw bytes or ASCII labels.
 void append(bytes& out, byte_view v);
+
+/// The N bytes of `v` as a fixed-size array (a key, signature or wrapped key for a frame); all
+/// zeros when `v` is not exactly N bytes long, which the receiver then refuses.
+template <std::size_t N>
+[[nodiscard]] std::array<std::uint8_t, N> to_array(byte_view v) {
+  std::array<std::uint8_t, N> a{};
+  if (v.size() == N) std::copy(v.begin(), v.end(), a.begin());
+  return a;
+}
 void append(bytes& out, std::string_view s);
 
 /// Views a string's bytes without copying.

@@ -85,6 +85,13 @@ request_id request_id::from_number(std::uint64_t n) {
   return request_id(std::string(buf, end));
 }
 
+std::optional<std::uint64_t> request_id::number() const noexcept {
+  std::uint64_t n = 0;
+  auto [p, ec] = std::from_chars(json_.data(), json_.data() + json_.size(), n);
+  if (ec != std::errc{} || p != json_.data() + json_.size()) return std::nullopt;
+  return n;
+}
+
 request_id request_id::from_string(std::string_view s) {
   std::string out;
   out.reserve(s.size() + 2);

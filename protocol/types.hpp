@@ -76,6 +76,8 @@ class request_id {
   request_id() = default;
   /// A numeric id, as the C++ client library chooses them.
   [[nodiscard]] static request_id from_number(std::uint64_t n);
+  /// The number of an id made by from_number (a plain unsigned integer); nullopt for any other id.
+  [[nodiscard]] std::optional<std::uint64_t> number() const noexcept;
   /// A string id; the text is JSON-escaped.
   [[nodiscard]] static request_id from_string(std::string_view s);
   /// Adopts JSON text that the caller guarantees is one JSON number or string (the parser does).

@@ -125,3 +125,12 @@ TEST_CASE("an ok without a rid does not parse", "[protocol][results]") {
   REQUIRE_FALSE(f);
   CHECK(f.err().message == "field 'rid' is missing");
 }
+
+TEST_CASE("request_id::number gives back the number of from_number and nothing for other ids", "[protocol][rid]") {
+  using sealcast::protocol::request_id;
+  CHECK(request_id::from_number(0).number() == std::optional<std::uint64_t>(0));
+  CHECK(request_id::from_number(18446744073709551615ULL).number() == std::optional<std::uint64_t>(18446744073709551615ULL));
+  CHECK_FALSE(request_id::from_string("7").number().has_value());
+  CHECK_FALSE(request_id::from_json_unchecked("1.5").number().has_value());
+  CHECK_FALSE(request_id::from_json_unchecked("-3").number().has_value());
+}

@@ -13,13 +13,6 @@ namespace {
 
 using steady = std::chrono::steady_clock;
 
-template <std::size_t N>
-std::array<std::uint8_t, N> to_array(byte_view v) {
-  std::array<std::uint8_t, N> a{};
-  if (v.size() == N) std::copy(v.begin(), v.end(), a.begin());
-  return a;
-}
-
 std::chrono::milliseconds left_until(steady::time_point deadline) {
   return std::max(std::chrono::milliseconds(0),
                   std::chrono::duration_cast<std::chrono::milliseconds>(deadline - steady::now()));
