@@ -30,6 +30,7 @@ std::string_view to_string(errc code) noexcept {
     case errc::io_error: return "io_error";
     case errc::corruption: return "corruption";
     case errc::config_error: return "config_error";
+    case errc::replay: return "replay";
   }
   return "internal";
 }

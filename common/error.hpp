@@ -39,6 +39,7 @@ enum class errc {
   io_error,        ///< file system or database failure
   corruption,      ///< the database reports corruption
   config_error,    ///< configuration that does not validate
+  replay,          ///< a ratchet index or direct already seen (protocol v2 section 7.3)
 };
 
 /// The wire or log spelling of an error code.
