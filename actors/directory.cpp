@@ -119,6 +119,9 @@ void create_group(directory_actor* self, const connection_ptr& conn, const id16&
   std::uint64_t max_members = r.max_members.value_or(limit);
   if (max_members == 0) return send_error(conn, r.rid, errc::bad_request, "field 'max_members' must be at least 1");
   max_members = std::min<std::uint64_t>(max_members, limit);
+  if (r.custody == protocol::key_custody::client && !r.members.empty())
+    return send_error(conn, r.rid, errc::bad_request,
+                      "a client-custody group is created with its owner alone; add members with signed proposals");
   const auto* owner = find_user(self, user);
   if (!owner) return send_error(conn, r.rid, errc::internal, "the caller's user record is missing");
   group_creation c;
@@ -256,6 +259,15 @@ void on_hello(directory_actor* self, hello_done& h) {
   const auto now = now_ms();
   auto& u = h.user;
   if (const auto* old = find_user(self, u.id)) {
+    if (old->kx_pk != u.kx_pk) {
+      // Manifests and wrapped keys name the registered kx_pk; v2 has no proposal to change it.
+      log::info("directory", "authentication failed", {{"user", u.id.hex()}, {"why", "kx_pk changed"}});
+      send_json(h.conn, protocol::to_json(protocol::server::error{
+                            std::nullopt, errc::auth_failed,
+                            "this user is registered with another kx_pk; a new key needs a new identity"}));
+      h.conn->close(4001, "auth failed");
+      return;
+    }
     u.first_seen_ms = old->first_seen_ms;
     if (u.name.empty()) u.name = old->name;
   } else {

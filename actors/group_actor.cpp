@@ -173,6 +173,11 @@ void group_state::create(group_creation& c) {
     batch.put_member(m.rec);
     members.emplace(user.id, std::move(m));
   }
+  // Genesis (docs/protocol.md 6.5): the creator as owner first, then the others in order.
+  std::vector<persistence::change_record> genesis;
+  for (auto& [user, role] : c.members)
+    genesis.push_back(make_change(crypto::change_action::add, user.id, user.kx_pk, static_cast<std::uint8_t>(role),
+                                  rec.owner));
   changing = true;
   auto conn = c.conn;
   auto rid = c.rid;
@@ -183,7 +188,7 @@ void group_state::create(group_creation& c) {
   for (auto& [id, m] : members) svc->emit(event{event_type::member_joined, rec.id, id, std::nullopt, "{}"});
   log::info("group", "group created",
             {{"group", rec.id.hex()}, {"owner", rec.owner.hex()}, {"members", members.size()}});
-  start_epoch("created", true, std::move(batch), [this, conn, rid](std::uint64_t epoch, const std::optional<error>&) {
+  start_epoch("created", true, std::move(genesis), std::move(batch), [this, conn, rid](std::uint64_t epoch, const std::optional<error>&) {
     // In client custody the group has no key until the first rekey: epoch 0 (PROTOCOL.md 5).
     const auto reported = rec.custody == persistence::key_custody::client ? rec.epoch : epoch;
     reply(conn, protocol::make_ok(rid, protocol::create_group_result{rec.id, reported}));
@@ -254,8 +259,12 @@ void group_state::handle(client_request& req) {
           [&](pc::fetch& f) { fetch(req, f); },
           [&](pc::keys& k) { keys_request(req, k); },
           [&](pc::rekey& r) { on_rekey(req, r); },
+          [&](pc::manifests& m) { manifests_request(req, m); },
           [&](pc::group_info& g) {
-            if (!find_member(user)) return reply_error(conn, g.rid, errc::not_member, "not a member of this group");
+            // An open group's members and epoch are no secret: a client about to join signs its
+            // join proposal against the current epoch (docs/protocol.md 6.3).
+            if (!find_member(user) && rec.policy != persistence::group_policy::open)
+              return reply_error(conn, g.rid, errc::not_member, "not a member of this group");
             protocol::group_info_result r;
             r.name = rec.name;
             r.policy = static_cast<protocol::group_policy>(rec.policy);
@@ -282,7 +291,10 @@ void group_state::handle(client_request& req) {
               return reply_error(conn, j.rid, errc::group_full, "the group has reached max_members");
             auto u = req.subject ? result<persistence::user_record>(*req.subject) : svc->store->get_user(user);
             if (!u) return reply_error(conn, j.rid, errc::internal, "user record not found");
-            admit_member(conn, j.rid, *u, member_role::member, "member joined");
+            auto change = proposed_change(req, crypto::change_action::join, user, u->kx_pk,
+                                          static_cast<std::uint8_t>(member_role::member), j.epoch, j.proposal);
+            if (!change) return reply_error(conn, j.rid, change.err().code, change.err().message);
+            admit_member(conn, j.rid, *u, member_role::member, "member joined", std::move(*change));
           },
           [&](pc::add_member& a) {
             if (!find_member(user)) return reply_error(conn, a.rid, errc::not_member, "not a member of this group");
@@ -294,14 +306,19 @@ void group_state::handle(client_request& req) {
               return reply_error(conn, a.rid, errc::group_full, "the group has reached max_members");
             auto u = req.subject ? result<persistence::user_record>(*req.subject) : svc->store->get_user(a.user);
             if (!u) return reply_error(conn, a.rid, errc::unknown_user, "unknown user " + a.user.hex());
-            admit_member(conn, a.rid, *u, static_cast<member_role>(a.role), "member added");
+            auto change = proposed_change(req, crypto::change_action::add, a.user, u->kx_pk,
+                                          static_cast<std::uint8_t>(a.role), a.epoch, a.proposal);
+            if (!change) return reply_error(conn, a.rid, change.err().code, change.err().message);
+            admit_member(conn, a.rid, *u, static_cast<member_role>(a.role), "member added", std::move(*change));
           },
           [&](pc::leave& l) {
             auto* m = find_member(user);
             if (!m) return reply_error(conn, l.rid, errc::not_member, "not a member of this group");
             if (m->rec.role == member_role::owner)
               return reply_error(conn, l.rid, errc::forbidden, "the owner cannot leave the group");
-            remove_member(conn, l.rid, user, protocol::member_action::left);
+            auto change = proposed_change(req, crypto::change_action::leave, user, key32{}, 0, l.epoch, l.proposal);
+            if (!change) return reply_error(conn, l.rid, change.err().code, change.err().message);
+            remove_member(conn, l.rid, user, protocol::member_action::left, std::move(*change));
           },
           [&](pc::remove_member& r) {
             if (!find_member(user)) return reply_error(conn, r.rid, errc::not_member, "not a member of this group");
@@ -310,7 +327,25 @@ void group_state::handle(client_request& req) {
             if (!target) return reply_error(conn, r.rid, errc::not_found, "user " + r.user.hex() + " is not a member");
             if (target->rec.role == member_role::owner)
               return reply_error(conn, r.rid, errc::forbidden, "the owner cannot be removed");
-            remove_member(conn, r.rid, r.user, protocol::member_action::removed);
+            auto change = proposed_change(req, crypto::change_action::remove, r.user, key32{}, 0, r.epoch, r.proposal);
+            if (!change) return reply_error(conn, r.rid, change.err().code, change.err().message);
+            remove_member(conn, r.rid, r.user, protocol::member_action::removed, std::move(*change));
+          },
+          [&](pc::set_role& r) {
+            if (!find_member(user)) return reply_error(conn, r.rid, errc::not_member, "not a member of this group");
+            if (!is_admin(user)) return reply_error(conn, r.rid, errc::forbidden, "only the owner or an admin may change roles");
+            if (r.role == protocol::member_role::owner)
+              return reply_error(conn, r.rid, errc::bad_request, "field 'role' must be \"member\" or \"admin\"");
+            auto* target = find_member(r.user);
+            if (!target) return reply_error(conn, r.rid, errc::not_found, "user " + r.user.hex() + " is not a member");
+            if (target->rec.role == member_role::owner)
+              return reply_error(conn, r.rid, errc::forbidden, "the owner's role cannot be changed");
+            if (target->rec.role == static_cast<member_role>(r.role))
+              return reply_error(conn, r.rid, errc::exists, "the member already has that role");
+            auto change = proposed_change(req, crypto::change_action::role, r.user, key32{},
+                                          static_cast<std::uint8_t>(r.role), r.epoch, r.proposal);
+            if (!change) return reply_error(conn, r.rid, change.err().code, change.err().message);
+            change_role(conn, r.rid, r.user, static_cast<member_role>(r.role), std::move(*change));
           },
           [&](auto& other) {
             reply(conn, protocol::to_json(protocol::server::error{
@@ -323,7 +358,7 @@ void group_state::handle(client_request& req) {
 
 void group_state::admit_member(const connection_ptr& conn, const protocol::request_id& rid,
                                const persistence::user_record& user, persistence::member_role role,
-                               std::string reason) {
+                               std::string reason, persistence::change_record change) {
   // A new member is a recipient from the next seq on: nothing published before it joined.
   member_state m;
   m.rec = persistence::member_record{rec.id, user.id, role, now_ms(), rec.next_seq - 1, rec.next_seq};
@@ -335,7 +370,7 @@ void group_state::admit_member(const connection_ptr& conn, const protocol::reque
   members.emplace(user.id, std::move(m));
   changing = true;
   const id16 added = user.id;
-  start_epoch(std::move(reason), false, std::move(batch), [this, conn, rid, added](std::uint64_t epoch, const std::optional<error>&) {
+  start_epoch(std::move(reason), false, {std::move(change)}, std::move(batch), [this, conn, rid, added](std::uint64_t epoch, const std::optional<error>&) {
     svc->emit(event{event_type::member_joined, rec.id, added, std::nullopt, "{}"});
     reply(conn, protocol::make_ok(rid, protocol::epoch_result{epoch}));
     push_to_members(
@@ -346,7 +381,7 @@ void group_state::admit_member(const connection_ptr& conn, const protocol::reque
 }
 
 void group_state::remove_member(const connection_ptr& conn, const protocol::request_id& rid, const id16& user,
-                                protocol::member_action action) {
+                                protocol::member_action action, persistence::change_record change) {
   auto it = members.find(user);
   auto leaving = std::move(it->second);
   members.erase(it);
@@ -354,7 +389,8 @@ void group_state::remove_member(const connection_ptr& conn, const protocol::requ
   batch.delete_member(rec.id, user);
   changing = true;
   auto frame_for_leaver = leaving.conns;
-  start_epoch(action == protocol::member_action::left ? "member left" : "member removed", true, std::move(batch),
+  start_epoch(action == protocol::member_action::left ? "member left" : "member removed", true, {std::move(change)},
+              std::move(batch),
               [this, conn, rid, user, action, leaving = std::move(leaving)](std::uint64_t epoch, const std::optional<error>&) {
                 svc->emit(event{event_type::member_left, rec.id, user, std::nullopt,
                                 std::string("{\"reason\":\"") +
@@ -366,6 +402,50 @@ void group_state::remove_member(const connection_ptr& conn, const protocol::requ
                 delete_delivered();
                 finish_change();
               });
+}
+
+void group_state::change_role(const connection_ptr& conn, const protocol::request_id& rid, const id16& user,
+                              persistence::member_role role, persistence::change_record change) {
+  auto* m = find_member(user);
+  m->rec.role = role;
+  persistence::write_batch batch;
+  batch.put_member(m->rec);
+  changing = true;
+  start_epoch("role changed", false, {std::move(change)}, std::move(batch),
+              [this, conn, rid](std::uint64_t epoch, const std::optional<error>& err) {
+                if (err) reply_error(conn, rid, err->code, err->message);
+                else reply(conn, protocol::make_ok(rid, protocol::epoch_result{epoch}));
+                finish_change();
+              });
+}
+
+result<persistence::change_record> group_state::proposed_change(const client_request& req, crypto::change_action action,
+                                                               const id16& subject, const key32& kx_pk,
+                                                               std::uint8_t role, std::optional<std::uint64_t> epoch,
+                                                               const std::optional<sig64>& proposal) {
+  auto change = make_change(action, subject, kx_pk, role, req.user);
+  if (rec.custody != persistence::key_custody::client) return change;
+  if (!epoch || !proposal)
+    return error{errc::bad_request,
+                 "a client-custody group needs fields 'epoch' and 'proposal': the change signed by its proposer"};
+  if (rec.epoch == 0) return error{errc::rekey_pending, "the group's first key is not committed yet"};
+  if (*epoch != rec.epoch)
+    return error{errc::stale_epoch, "the proposal names epoch " + std::to_string(*epoch) + "; the current epoch is " +
+                                        std::to_string(rec.epoch)};
+  key32 pk{};
+  if (const auto* m = find_member(req.user)) pk = m->sign_pk;
+  else if (req.subject && req.subject->id == req.user) pk = req.subject->sign_pk;
+  else if (auto u = svc->store->get_user(req.user)) pk = u->sign_pk;
+  else return error{errc::internal, "the proposer's user record is missing"};
+  const auto c = to_crypto(change);
+  if (auto v = crypto::verify_proposal(rec.id, rec.epoch, c, req.user, pk, *proposal); !v)
+    return error{errc::bad_signature, "the proposal does not verify: " + v.err().message};
+  if (auto v = crypto::check_entitlement(epoch_set(rec.epoch), rec.policy, c, req.user); !v)
+    return error{errc::forbidden, v.err().message};
+  change.has_proposal = true;
+  change.by_pk = pk;
+  change.sig = *proposal;
+  return change;
 }
 
 }  // namespace sealcast::actors

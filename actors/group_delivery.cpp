@@ -25,6 +25,7 @@ protocol::server::message to_frame(const persistence::message_record& m) {
   f.id = m.id;
   f.sender = m.sender;
   f.epoch = m.epoch;
+  f.index = m.index;
   f.alg = static_cast<protocol::aead_alg>(m.alg);
   f.nonce = m.nonce;
   f.ct = m.ct;
@@ -82,6 +83,7 @@ void group_state::accept_publish(client_request& req, protocol::client::publish&
   m.id = crypto::random_id();
   m.sender = user;
   m.epoch = p.epoch;
+  m.index = p.index;
   m.alg = static_cast<std::uint8_t>(p.alg);
   m.nonce = std::move(p.nonce);
   m.ct = std::move(p.ct);

@@ -11,33 +11,108 @@
 #include "actors/group_state.hpp"
 #include "common/log.hpp"
 #include "common/time.hpp"
+#include "crypto/group_context.hpp"
 #include "crypto/group_key.hpp"
-#include "crypto/manifest.hpp"
 #include "protocol/codec.hpp"
 
 namespace sealcast::actors {
 
-namespace {
+// -- conversions between the stored, wire and crypto forms of the group context -----------------
 
-crypto::manifest make_manifest(const id16& group, std::uint64_t epoch, const id16& key_id, std::uint8_t alg,
-                               const persistence::hash32& prev_hash,
-                               const std::vector<persistence::manifest_member>& members) {
-  crypto::manifest man;
-  man.group = group;
-  man.epoch = epoch;
-  man.key_id = key_id;
-  man.alg = static_cast<crypto::aead_alg>(alg);
-  man.prev_hash = prev_hash;
-  for (auto& m : members)
-    man.members.push_back({m.user, bytes(m.kx_pk.begin(), m.kx_pk.end()), static_cast<crypto::member_role>(m.role)});
-  return man;
+crypto::change to_crypto(const persistence::change_record& c) {
+  crypto::change out;
+  out.action = static_cast<crypto::change_action>(c.action);
+  out.user = c.user;
+  out.kx_pk = c.kx_pk;
+  if (c.role != 0) out.role = static_cast<member_role>(c.role);
+  if (c.has_by) out.by = c.by;
+  if (c.has_proposal) {
+    out.by_pk = c.by_pk;
+    out.sig = c.sig;
+  }
+  return out;
 }
 
-std::vector<protocol::manifest_member> to_wire(const std::vector<persistence::manifest_member>& members) {
-  std::vector<protocol::manifest_member> out;
-  out.reserve(members.size());
-  for (auto& m : members) out.push_back({m.user, m.kx_pk, static_cast<protocol::member_role>(m.role)});
+protocol::change to_wire(const persistence::change_record& c) {
+  protocol::change out;
+  out.action = static_cast<protocol::change_action>(c.action);
+  out.user = c.user;
+  const auto a = static_cast<crypto::change_action>(c.action);
+  if (a == crypto::change_action::add || a == crypto::change_action::join) out.kx_pk = c.kx_pk;
+  if (c.role != 0) out.role = static_cast<protocol::member_role>(c.role);
+  if (c.has_by) out.by = c.by;
+  if (c.has_proposal) {
+    out.by_pk = c.by_pk;
+    out.sig = c.sig;
+  }
   return out;
+}
+
+persistence::change_record make_change(crypto::change_action action, const id16& user, const key32& kx_pk,
+                                       std::uint8_t role, const std::optional<id16>& by) {
+  persistence::change_record c;
+  c.action = static_cast<std::uint8_t>(action);
+  c.user = user;
+  if (action == crypto::change_action::add || action == crypto::change_action::join) c.kx_pk = kx_pk;
+  c.role = role;
+  if (by) {
+    c.has_by = true;
+    c.by = *by;
+  }
+  return c;
+}
+
+crypto::member_set member_set_of(const std::vector<persistence::manifest_member>& members) {
+  crypto::member_set out;
+  for (const auto& m : members) out.emplace(m.user, crypto::member_entry{m.kx_pk, m.role});
+  return out;
+}
+
+std::vector<crypto::change> crypto_changes(const std::vector<persistence::change_record>& changes) {
+  std::vector<crypto::change> out;
+  out.reserve(changes.size());
+  for (const auto& c : changes) out.push_back(to_crypto(c));
+  return out;
+}
+
+crypto::manifest manifest_of(const persistence::epoch_record& er) {
+  crypto::manifest m;
+  m.group = er.group;
+  m.epoch = er.epoch;
+  m.key_id = er.key_id;
+  m.alg = static_cast<aead_alg>(er.alg);
+  m.custody = er.custody;
+  m.policy = er.policy;
+  m.issuer = er.issuer;
+  m.prev_hash = er.prev_hash;
+  const auto changes = crypto_changes(er.changes);
+  m.changes_hash = crypto::changes_hash(changes);
+  m.members_hash = crypto::members_hash(member_set_of(er.members));
+  return m;
+}
+
+namespace {
+
+std::vector<persistence::manifest_member> members_of_set(const crypto::member_set& set) {
+  std::vector<persistence::manifest_member> out;
+  out.reserve(set.size());
+  for (const auto& [user, e] : set) out.push_back({user, e.kx_pk, e.role});
+  return out;
+}
+
+/// The fields of a key frame or manifests entry that are the same for every member.
+template <class Frame>
+void fill_context(Frame& f, const persistence::epoch_record& er) {
+  f.epoch = er.epoch;
+  f.key_id = er.key_id;
+  f.alg = static_cast<protocol::aead_alg>(er.alg);
+  f.custody = static_cast<protocol::key_custody>(er.custody);
+  f.policy = static_cast<protocol::group_policy>(er.policy);
+  f.issuer = er.issuer;
+  if (er.has_issuer_pk) f.issuer_pk = er.issuer_pk;
+  f.sig = er.signature;
+  f.changes.reserve(er.changes.size());
+  for (const auto& c : er.changes) f.changes.push_back(to_wire(c));
 }
 
 }  // namespace
@@ -58,6 +133,19 @@ const persistence::epoch_record* group_state::epoch_rec(std::uint64_t e) {
   return &epochs.emplace(e, std::move(*r)).first->second;
 }
 
+crypto::member_set group_state::epoch_set(std::uint64_t e) {
+  const auto* er = epoch_rec(e);
+  return er ? member_set_of(er->members) : crypto::member_set{};
+}
+
+bool group_state::is_epoch_admin(const id16& user) {
+  const auto* er = epoch_rec(rec.epoch);
+  if (!er) return rec.epoch == 0 && user == rec.owner;  // the genesis commit is the creator's
+  for (const auto& m : er->members)
+    if (m.user == user) return m.role == member_role::owner || m.role == member_role::admin;
+  return false;
+}
+
 std::shared_ptr<const std::string> group_state::key_frame(std::uint64_t e, const id16& user) {
   auto wrapped = svc->store->get_wrapped_key(rec.id, e, user);
   if (!wrapped) return nullptr;
@@ -71,43 +159,45 @@ std::shared_ptr<const std::string> group_state::key_frame(std::uint64_t e, const
     if (!er) return nullptr;
     protocol::server::key k;
     k.group = rec.id;
-    k.epoch = e;
-    k.key_id = er->key_id;
-    k.alg = static_cast<protocol::aead_alg>(er->alg);
-    k.custody = static_cast<protocol::key_custody>(rec.custody);
-    k.issuer = er->issuer;
-    k.manifest.prev_hash = er->prev_hash;
-    k.manifest.members = to_wire(er->members);
-    k.manifest.sig = er->signature;
-    // Serialize once with a placeholder and cut around it: the codec writes "wrapped" as one
-    // padded base64 string of fixed length, before the manifest.
-    const std::string full = protocol::to_json(k);
-    const std::string field = "\"wrapped\":\"";
-    const auto at = full.find(field);
-    const auto len = to_base64(k.wrapped).size();
-    if (at == std::string::npos || at + field.size() + len > full.size()) return nullptr;
-    it = key_templates.emplace(e, std::make_pair(full.substr(0, at + field.size()), full.substr(at + field.size() + len)))
-             .first;
+    fill_context(k, *er);
+    // The shared part is serialized once per epoch; only `wrapped` (written last) differs.
+    it = key_templates.emplace(e, protocol::key_frame_prefix(k)).first;
   }
-  const auto& [head, tail] = it->second;
-  std::string out;
-  out.reserve(head.size() + 108 + tail.size());
-  out += head;
-  out += to_base64(wrapped);
-  out += tail;
-  return std::make_shared<const std::string>(std::move(out));
+  return std::make_shared<const std::string>(protocol::finish_key_frame(it->second, wrapped));
 }
 
 void group_state::keys_request(client_request& req, const protocol::client::keys& k) {
+  // Membership first: a non-member's request reads nothing.
+  if (!find_member(req.user)) return reply_error(req.conn, k.rid, errc::not_member, "not a member of this group");
   auto entries = svc->store->wrapped_keys_of_user(rec.id, req.user, k.from_epoch);
   if (!entries) return reply_error(req.conn, k.rid, errc::internal, "could not read keys");
-  if (entries->empty() && !find_member(req.user))
-    return reply_error(req.conn, k.rid, errc::not_member, "not a member of this group");
   std::vector<std::string> frames;
   for (auto& w : *entries)
-    if (auto f = key_frame(w.epoch, req.user)) frames.push_back(*f);
+    if (auto f = key_frame(w.epoch, w.blob)) frames.push_back(*f);
   std::vector<std::string_view> views(frames.begin(), frames.end());
   reply(req.conn, protocol::make_keys_ok(k.rid, views));
+}
+
+void group_state::manifests_request(client_request& req, const protocol::client::manifests& m) {
+  constexpr std::uint64_t default_limit = 64;
+  if (!find_member(req.user)) return reply_error(req.conn, m.rid, errc::not_member, "not a member of this group");
+  const std::uint64_t limit = m.limit.value_or(default_limit);
+  std::vector<std::string_view> views;
+  std::uint64_t e = m.from_epoch;
+  for (; e <= rec.epoch && views.size() < limit; ++e) {
+    auto it = manifest_entries.find(e);
+    if (it == manifest_entries.end()) {
+      const auto* er = epoch_rec(e);
+      if (!er) return reply_error(req.conn, m.rid, errc::internal, "epoch " + std::to_string(e) + " is missing");
+      protocol::manifest_entry entry;
+      fill_context(entry, *er);
+      it = manifest_entries.emplace(e, protocol::to_json(entry)).first;
+    }
+    views.push_back(it->second);
+  }
+  std::optional<std::uint64_t> next;
+  if (e <= rec.epoch) next = e;
+  reply(req.conn, protocol::make_manifests_ok(m.rid, views, next));
 }
 
 // -- starting epochs --------------------------------------------------------------------------
@@ -124,22 +214,25 @@ void group_state::prune_key_holders() {
   std::erase_if(key_holders, [this](const auto& kv) { return kv.first != rec.epoch && kv.first != rec.pending_epoch; });
 }
 
-void group_state::start_epoch(std::string reason, bool removal, persistence::write_batch extra, epoch_done done) {
+void group_state::start_epoch(std::string reason, bool removal, std::vector<persistence::change_record> changes,
+                              persistence::write_batch extra, epoch_done done) {
   const auto now = now_ms();
   if (rec.custody == persistence::key_custody::client) {
-    // The broker never sees K_e: record that the next epoch is needed and ask an admin.
-    if (rec.pending_epoch == 0) rec.pending_epoch = rec.epoch + 1;
-    rec.rekey_reason = reason;
-    rec.rekey_after_removal = rec.rekey_after_removal || removal || rec.epoch == 0;
-    rec.rekey_requested_ms = now;
-    extra.put_group(rec);
-    commit(std::move(extra), [this, done = std::move(done)](const write_done& w) {
+    // The broker never sees K_e: queue the signed changes and ask an admin to commit them.
+    auto next = rec;
+    if (next.pending_epoch == 0) next.pending_epoch = next.epoch + 1;
+    next.rekey_reason = reason;
+    next.rekey_after_removal = next.rekey_after_removal || removal || next.epoch == 0;
+    next.rekey_requested_ms = now;
+    next.pending_changes.insert(next.pending_changes.end(), changes.begin(), changes.end());
+    extra.put_group(next);
+    commit(std::move(extra), [this, next, done = std::move(done)](const write_done& w) {
       if (!w.ok) {
-        // The in-memory record already asks for the pending epoch; the store does not know.
         log::error("group", "membership write failed", {{"group", rec.id.hex()}, {"error", w.error}});
-        done(rec.pending_epoch, error{errc::internal, "the rekey request could not be stored: " + w.error});
+        done(rec.epoch, error{errc::internal, "the change could not be stored: " + w.error});
         return;
       }
+      rec = next;
       key_holders.try_emplace(rec.pending_epoch);  // nobody holds the pending epoch's key yet
       rekey_tried.clear();
       rekey_asked.reset();
@@ -157,22 +250,18 @@ void group_state::start_epoch(std::string reason, bool removal, persistence::wri
   er.epoch = e;
   er.key_id = crypto::key_id(rec.id, e, key);
   er.alg = static_cast<std::uint8_t>(svc->default_alg);
+  er.custody = rec.custody;
+  er.policy = rec.policy;
   if (const auto* prev = epoch_rec(rec.epoch)) er.prev_hash = prev->manifest_hash;
   er.members = manifest_members();
+  er.changes = std::move(changes);
   er.issuer = svc->broker_id;
   er.created_ms = now;
   er.expires_ms = now + static_cast<std::uint64_t>(svc->cfg.pubsub.key_rotation_interval.count()) * 1000;
   er.removal = removal;
-  auto man = make_manifest(rec.id, e, er.key_id, er.alg, er.prev_hash, er.members);
-  auto hash = man.hash();
-  auto sig = man.sign(svc->broker->signer());
-  if (!hash || !sig || sig->size() != er.signature.size()) {
-    log::error("group", "could not build the epoch manifest", {{"group", rec.id.hex()}});
-    done(rec.epoch, error{errc::internal, "could not build the epoch manifest"});
-    return;
-  }
-  er.manifest_hash = *hash;
-  std::copy(sig->begin(), sig->end(), er.signature.begin());
+  const auto man = manifest_of(er);
+  er.manifest_hash = man.hash();
+  er.signature = man.sign(svc->broker->signer());
   // HPKE wrap to every member: two X25519 multiplications each, so spread over the cores.
   std::vector<const member_state*> order;
   order.reserve(members.size());
@@ -282,7 +371,7 @@ void group_state::rotate(rotate_request& r) {
   log::info("group", "rotation started", {{"group", rec.id.hex()}, {"reason", r.reason},
                                           {"custody", rec.custody == persistence::key_custody::client ? "client" : "broker"}});
   auto done = std::move(r.done);
-  start_epoch(r.reason, false, {}, [this, done = std::move(done)](std::uint64_t epoch, std::optional<error> err) {
+  start_epoch(r.reason, false, {}, {}, [this, done = std::move(done)](std::uint64_t epoch, std::optional<error> err) {
     if (done) done(epoch, std::move(err));
     finish_change();
   });
@@ -292,12 +381,13 @@ void group_state::rotate(rotate_request& r) {
 
 void group_state::ask_rekey() {
   if (rec.custody != persistence::key_custody::client || rec.pending_epoch == 0) return;
-  // Prefer an online owner or admin not asked yet for this epoch; start over when all were.
+  // Prefer an online owner or admin of the current epoch (the commit needs one) not asked yet
+  // for this epoch; start over when all were.
   const member_state* pick = nullptr;
   id16 pick_id;
   for (int round = 0; round < 2 && !pick; ++round) {
     for (auto& [id, m] : members) {
-      if (m.conns.empty() || !is_admin(id)) continue;
+      if (m.conns.empty() || !is_epoch_admin(id)) continue;
       if (round == 0 && std::find(rekey_tried.begin(), rekey_tried.end(), id) != rekey_tried.end()) continue;
       pick = &m;
       pick_id = id;
@@ -315,7 +405,19 @@ void group_state::ask_rekey() {
   rq.epoch = rec.pending_epoch;
   rq.reason = rec.rekey_reason;
   if (const auto* cur = epoch_rec(rec.epoch)) rq.prev_hash = cur->manifest_hash;
-  rq.members = to_wire(manifest_members());
+  rq.changes.reserve(rec.pending_changes.size());
+  for (const auto& c : rec.pending_changes) {
+    auto w = to_wire(c);
+    const auto a = static_cast<crypto::change_action>(c.action);
+    if (a == crypto::change_action::add || a == crypto::change_action::join) {
+      // The committer checks that kx_pk is the subject's own: send what certifies it.
+      if (auto u = svc->store->get_user(c.user)) {
+        w.sign_pk = u->sign_pk;
+        w.kx_sig = u->kx_sig;
+      }
+    }
+    rq.changes.push_back(std::move(w));
+  }
   rec.rekey_requested_ms = now_ms();
   rq.deadline = rec.rekey_requested_ms + deadline_ms;
   auto frame = std::make_shared<const std::string>(protocol::to_json(rq));
@@ -323,7 +425,8 @@ void group_state::ask_rekey() {
   rekey_asked = pick_id;
   rekey_tried.push_back(pick_id);
   log::info("group", "rekey requested", {{"group", rec.id.hex()}, {"epoch", rec.pending_epoch},
-                                         {"admin", pick_id.hex()}, {"reason", rec.rekey_reason}});
+                                         {"admin", pick_id.hex()}, {"reason", rec.rekey_reason},
+                                         {"changes", rec.pending_changes.size()}});
   svc->emit(event{event_type::rekey_requested, rec.id, pick_id, std::nullopt,
                   event_data({{"epoch", rec.pending_epoch}, {"reason", rec.rekey_reason}})});
   self->delayed_send(self, std::chrono::milliseconds(deadline_ms), deadline_atom::value, rec.pending_epoch);
@@ -345,28 +448,51 @@ void group_state::on_rekey(client_request& req, protocol::client::rekey& r) {
   if (rec.custody != persistence::key_custody::client) return bad("the group's keys are in broker custody");
   auto* sender = find_member(req.user);
   if (!sender) return reply_error(conn, r.rid, errc::not_member, "not a member of this group");
-  if (!is_admin(req.user)) return bad("only the owner or an admin may rekey");
+  if (rec.pending_epoch == 0) return bad("no rekey is pending");
   if (r.epoch != rec.epoch + 1) return bad("epoch " + std::to_string(r.epoch) + " is not the next epoch (" +
                                            std::to_string(rec.epoch + 1) + ")");
   if (!svc->alg_allowed(r.alg)) return bad("algorithm not allowed");
-  if (r.wrapped.size() != members.size()) return bad("the wrapped keys must name exactly the current members");
-  for (auto& [id, m] : members)
+  if (r.changes != rec.pending_changes.size()) {
+    bad("the commit applies " + std::to_string(r.changes) + " changes but " +
+        std::to_string(rec.pending_changes.size()) + " are pending; a new rekey_request follows");
+    ask_rekey();
+    return;
+  }
+  // The same rule the members apply (docs/protocol.md 6.6): an honest broker stores nothing a
+  // member would refuse.
+  const auto prev = epoch_set(rec.epoch);
+  const auto changes = crypto_changes(rec.pending_changes);
+  crypto::commit_input in;
+  in.group = rec.id;
+  in.epoch = r.epoch;
+  in.custody = key_custody::client;
+  in.policy = rec.policy;
+  in.issuer = req.user;
+  in.prev = &prev;
+  in.changes = changes;
+  auto next_set = crypto::apply_commit(in);
+  if (!next_set) return bad("the commit is invalid: " + next_set.err().message);
+  if (r.wrapped.size() != next_set->size()) return bad("the wrapped keys must name exactly the members of the new epoch");
+  for (const auto& [id, e] : *next_set)
     if (!r.wrapped.contains(id)) return bad("no wrapped key for member " + id.hex());
   persistence::epoch_record er;
   er.group = rec.id;
   er.epoch = r.epoch;
   er.key_id = r.key_id;
   er.alg = static_cast<std::uint8_t>(r.alg);
+  er.custody = rec.custody;
+  er.policy = rec.policy;
   if (const auto* cur = epoch_rec(rec.epoch)) er.prev_hash = cur->manifest_hash;
-  er.members = manifest_members();
-  auto man = make_manifest(rec.id, r.epoch, r.key_id, er.alg, er.prev_hash, er.members);
-  if (auto v = man.verify(r.manifest_sig, sender->sign_pk); !v) return bad("manifest_sig does not verify");
-  auto hash = man.hash();
-  if (!hash) return bad("manifest does not hash");
-  const auto now = now_ms();
-  er.manifest_hash = *hash;
+  er.members = members_of_set(*next_set);
+  er.changes = rec.pending_changes;
   er.issuer = req.user;
-  er.signature = r.manifest_sig;
+  er.has_issuer_pk = true;
+  er.issuer_pk = sender->sign_pk;
+  const auto man = manifest_of(er);
+  if (!man.verify(r.sig, sender->sign_pk)) return bad("the manifest signature does not verify");
+  const auto now = now_ms();
+  er.manifest_hash = man.hash();
+  er.signature = r.sig;
   er.created_ms = now;
   er.expires_ms = now + static_cast<std::uint64_t>(svc->cfg.pubsub.key_rotation_interval.count()) * 1000;
   er.removal = rec.rekey_after_removal;
@@ -380,6 +506,7 @@ void group_state::on_rekey(client_request& req, protocol::client::rekey& r) {
   next.pending_epoch = 0;
   next.rekey_reason.clear();
   next.rekey_after_removal = false;
+  next.pending_changes.clear();
   batch.put_group(next);
   changing = true;
   auto rid = r.rid;

@@ -20,8 +20,10 @@
 
 #include "actors/messages.hpp"
 #include "actors/services.hpp"
+#include "crypto/group_context.hpp"
 #include "persistence/records.hpp"
 #include "protocol/client_frames.hpp"
+#include "protocol/server_frames.hpp"
 
 namespace sealcast::actors {
 
@@ -69,9 +71,10 @@ struct group_state {
   /// Who holds a stored key of the current and the pending epoch (missing_keys of the admin
   /// snapshot): kept as keys are stored, so a snapshot reads nothing from the store.
   std::map<std::uint64_t, std::set<id16>> key_holders;
-  /// Per epoch, its key frame serialized once around the member-specific `wrapped` value: a
-  /// key frame carries the whole manifest, so building it per member would cost O(members^2).
-  std::map<std::uint64_t, std::pair<std::string, std::string>> key_templates;
+  /// Per epoch, its key frame serialized once up to the member-specific `wrapped` value.
+  std::map<std::uint64_t, std::string> key_templates;
+  /// Per epoch, its `manifests` entry serialized once.
+  std::map<std::uint64_t, std::string> manifest_entries;
   std::deque<pending_message> window;  ///< seqs [window_base, rec.next_seq)
   std::uint64_t window_base = 1;
   bool loaded = false;
@@ -94,9 +97,11 @@ struct group_state {
   void create(group_creation& c);
   void finish_change();
   void admit_member(const connection_ptr& conn, const protocol::request_id& rid, const persistence::user_record& user,
-                    persistence::member_role role, std::string reason);
+                    persistence::member_role role, std::string reason, persistence::change_record change);
   void remove_member(const connection_ptr& conn, const protocol::request_id& rid, const id16& user,
-                     protocol::member_action action);
+                     protocol::member_action action, persistence::change_record change);
+  void change_role(const connection_ptr& conn, const protocol::request_id& rid, const id16& user,
+                   persistence::member_role role, persistence::change_record change);
   void reply(const connection_ptr& conn, std::string json) const;
   void reply_error(const connection_ptr& conn, const protocol::request_id& rid, errc code,
                    std::string message) const;
@@ -144,7 +149,8 @@ struct group_state {
   /// Starts the next epoch after a change: broker custody generates, wraps and signs a key;
   /// client custody asks an admin. `extra` is committed in the same write. `done` runs once
   /// the change is durable with the epoch to report.
-  void start_epoch(std::string reason, bool removal, persistence::write_batch extra, epoch_done done);
+  void start_epoch(std::string reason, bool removal, std::vector<persistence::change_record> changes,
+                   persistence::write_batch extra, epoch_done done);
   /// Reads who holds a key of epoch `e` into key_holders (at load).
   void load_key_holders(std::uint64_t e);
   /// Drops key_holders of epochs that are neither current nor pending.
@@ -161,8 +167,30 @@ struct group_state {
   [[nodiscard]] std::shared_ptr<const std::string> key_frame(std::uint64_t e, const wrapped_key& wrapped);
   void send_keys(const id16& user, const connection_ptr& conn, std::uint64_t from_epoch);
   void keys_request(client_request& req, const protocol::client::keys& k);
+  void manifests_request(client_request& req, const protocol::client::manifests& m);
+  /// The member set of epoch `e` as its manifest lists it (empty for epoch 0).
+  [[nodiscard]] crypto::member_set epoch_set(std::uint64_t e);
+  /// Whether `user` is owner or admin in the current epoch's manifest: who may commit and, in
+  /// client custody, propose (live roles may already include uncommitted changes).
+  [[nodiscard]] bool is_epoch_admin(const id16& user);
+  /// Client custody: checks a change request's proposal (docs/protocol.md 6.3) and returns the
+  /// change to queue; broker custody: the change, unsigned. An error to answer otherwise.
+  [[nodiscard]] result<persistence::change_record> proposed_change(const client_request& req, crypto::change_action action,
+                                                                   const id16& subject, const key32& kx_pk,
+                                                                   std::uint8_t role, std::optional<std::uint64_t> epoch,
+                                                                   const std::optional<sig64>& proposal);
   [[nodiscard]] std::vector<persistence::manifest_member> manifest_members() const;
 };
+
+// -- group_keys.cpp: the stored, wire and crypto forms of the group context ---------------------
+[[nodiscard]] crypto::change to_crypto(const persistence::change_record& c);
+[[nodiscard]] protocol::change to_wire(const persistence::change_record& c);
+[[nodiscard]] persistence::change_record make_change(crypto::change_action action, const id16& user, const key32& kx_pk,
+                                                     std::uint8_t role, const std::optional<id16>& by);
+[[nodiscard]] crypto::member_set member_set_of(const std::vector<persistence::manifest_member>& members);
+[[nodiscard]] std::vector<crypto::change> crypto_changes(const std::vector<persistence::change_record>& changes);
+/// The manifest an epoch record describes (hashes recomputed from its members and changes).
+[[nodiscard]] crypto::manifest manifest_of(const persistence::epoch_record& er);
 
 /// Spawns the actor of an existing group (it loads itself from the store).
 [[nodiscard]] caf::actor spawn_group(caf::actor_system& sys, std::shared_ptr<services> svc, const id16& group);

@@ -8,6 +8,7 @@
 
 #include "crypto/auth.hpp"
 #include "crypto/group_key.hpp"
+#include "crypto/ratchet.hpp"
 
 // GCC 12 takes the operator new/delete pair of Asio's coroutine frames (awaitable_frame_base)
 // for a mismatch in some inlined coroutines: a false positive, silenced for this file only.
@@ -44,11 +45,12 @@ asio::awaitable<std::string> bench_client::login(ws_target target, std::optional
                                                  std::chrono::milliseconds timeout) {
   auto self = shared_from_this();
   conn_ = std::make_shared<ws_connection>(executor_);
-  // sealcast.v1, text frames; named locals (see ws_connection::open).
+  // sealcast.v2, text frames; named locals (see ws_connection::open).
   client::detail::ws_url url{false, target.host, target.port, target.path};
   const client::detail::tls_settings tls{};
   client::detail::connect_options how;
   how.source = source;
+  how.subprotocol = "sealcast.v2";
   how.user_agent = "sealcast-bench";
   if (auto err = co_await conn_->open(std::move(url), tls, timeout, std::move(how)); !err.empty()) co_return err;
 
@@ -89,7 +91,7 @@ asio::awaitable<std::string> bench_client::login(ws_target target, std::optional
     bool welcomed = false;
     for (auto& f : *frames) {
       if (welcomed) {
-        dispatch(f, recv_ns);  // keys coalesced into the welcome's batch
+        dispatch(f, recv_ns, 0);  // keys coalesced into the welcome's batch
       } else if (auto* w = std::get_if<protocol::server::welcome>(&f)) {
         if (w->user != id_.user_id()) co_return finish("welcome names another user: " + w->user.hex());
         welcomed = true;
@@ -124,16 +126,19 @@ asio::awaitable<void> bench_client::read_loop(std::shared_ptr<bench_client> self
       c.counters_.parse_errors.fetch_add(1, std::memory_order_relaxed);
       continue;
     }
-    for (auto& f : *frames) c.dispatch(f, recv_ns);
+    const bool single = frames->size() == 1;
+    for (auto& f : *frames) c.dispatch(f, recv_ns, single ? text.size() : 0);
     c.wake_waiters();
   }
 }
 
-void bench_client::dispatch(protocol::server_frame& f, std::uint64_t recv_ns) {
+void bench_client::dispatch(protocol::server_frame& f, std::uint64_t recv_ns, std::size_t frame_bytes) {
   if (auto* m = std::get_if<protocol::server::message>(&f)) {
     if (hooks_) hooks_->on_message(*this, *m, recv_ns);
   } else if (auto* k = std::get_if<protocol::server::key>(&f)) {
-    on_key(*k, recv_ns);
+    on_key(*k, recv_ns, frame_bytes ? frame_bytes : protocol::to_json(*k).size());
+  } else if (auto* rq = std::get_if<protocol::server::rekey_request>(&f)) {
+    if (hooks_) hooks_->on_rekey_request(*this, *rq);
   } else if (auto* ok = std::get_if<protocol::server::ok>(&f)) {
     auto n = ok->rid.number();
     auto it = n ? pending_.find(*n) : pending_.end();
@@ -156,17 +161,21 @@ void bench_client::dispatch(protocol::server_frame& f, std::uint64_t recv_ns) {
     r.error = std::move(*e);
     done(std::move(r));
   }
-  // member, presence, rekey_request, direct: nothing to do in these scenarios.
+  // member, presence, direct: nothing to do in these scenarios.
 }
 
-void bench_client::on_key(const protocol::server::key& k, std::uint64_t recv_ns) {
+void bench_client::on_key(const protocol::server::key& k, std::uint64_t recv_ns, std::size_t frame_bytes) {
   auto key = crypto::unwrap_group_key(id_.kx_sk(), k.group, k.epoch, k.key_id, k.wrapped);
   if (!key) {
     counters_.key_errors.fetch_add(1, std::memory_order_relaxed);
     return;
   }
-  keys_.insert_or_assign({k.group, k.epoch}, epoch_key{*key, k.alg});
-  if (hooks_) hooks_->on_key(*this, k, recv_ns);
+  // The same key again (sent on every login): keep the chains where they are.
+  if (auto it = keys_.find({k.group, k.epoch}); it == keys_.end() || !(it->second.key == *key)) {
+    epoch_key ek{*key, k.alg, crypto::sender_chain(crypto::initial_chain(*key, id_.user_id()), 0), {}};
+    keys_.insert_or_assign({k.group, k.epoch}, std::move(ek));
+  }
+  if (hooks_) hooks_->on_key(*this, k, recv_ns, frame_bytes);
 }
 
 void bench_client::request(protocol::client_frame frame, reply_handler done) {
@@ -224,6 +233,24 @@ asio::awaitable<bool> bench_client::wait_key(id16 group, std::uint64_t epoch, st
 const crypto::group_key* bench_client::key(const id16& group, std::uint64_t epoch) const {
   auto it = keys_.find({group, epoch});
   return it == keys_.end() ? nullptr : &it->second.key;
+}
+
+result<std::pair<std::uint32_t, crypto::aead_key>> bench_client::next_message_key(const id16& group,
+                                                                                 std::uint64_t epoch) {
+  auto it = keys_.find({group, epoch});
+  if (it == keys_.end()) return error{errc::not_found, "no key of epoch " + std::to_string(epoch)};
+  return it->second.own.next();
+}
+
+result<crypto::aead_key> bench_client::take_message_key(const id16& group, std::uint64_t epoch, const id16& sender,
+                                                        std::uint32_t index) {
+  auto it = keys_.find({group, epoch});
+  if (it == keys_.end()) return error{errc::not_found, "no key of epoch " + std::to_string(epoch)};
+  auto& ek = it->second;
+  auto chain = ek.receivers.find(sender);
+  if (chain == ek.receivers.end())
+    chain = ek.receivers.emplace(sender, crypto::receiver_chain(crypto::initial_chain(ek.key, sender), 0)).first;
+  return chain->second.take(index);
 }
 
 aead_alg bench_client::alg_of(const id16& group, std::uint64_t epoch) const {

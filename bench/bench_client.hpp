@@ -20,6 +20,7 @@
 #include "bench/options.hpp"
 #include "client/connection.hpp"
 #include "crypto/identity.hpp"
+#include "crypto/ratchet.hpp"
 #include "crypto/secret.hpp"
 #include "protocol/frames.hpp"
 
@@ -29,10 +30,13 @@ namespace sealcast::bench {
 using ws_connection = sealcast::client::detail::ws_connection;
 }  // namespace sealcast::bench
 
-// One authenticated Sealcast session for the bench, written from PROTOCOL.md: challenge, hello
-// with a real signature, welcome; requests matched to replies by rid; every key frame unwrapped
-// with the session's own kx_sk and checked against its key_id. What a scenario does with
-// messages and keys it says through client_hooks. A bench_client lives on one executor (a strand
+// One authenticated Sealcast session for the bench, written from docs/protocol.md (v2): challenge,
+// hello with a real signature, welcome; requests matched to replies by rid; every key frame
+// unwrapped with the session's own kx_sk and checked against its key_id, and the epoch's sender
+// ratchets derived from it (own chain for publishing, a receiver chain per sender on first use).
+// The bench does not replay the member-set chain of section 6.6: it measures the broker, and the
+// test client (tests/support) checks the chain. What a scenario does with messages, keys and
+// rekey requests it says through client_hooks. A bench_client lives on one executor (a strand
 // when the bench runs several threads): call it only from there, e.g. through on_client().
 
 namespace sealcast::bench {
@@ -65,10 +69,14 @@ class client_hooks {
   virtual void on_message(bench_client& c, protocol::server::message& m, std::uint64_t recv_ns) {
     (void)c, (void)m, (void)recv_ns;
   }
-  /// A key frame whose key unwrapped and matched its key_id.
-  virtual void on_key(bench_client& c, const protocol::server::key& k, std::uint64_t recv_ns) {
-    (void)c, (void)k, (void)recv_ns;
+  /// A key frame whose key unwrapped and matched its key_id; frame_bytes is its size on the wire
+  /// (re-serialized when it came inside a batch).
+  virtual void on_key(bench_client& c, const protocol::server::key& k, std::uint64_t recv_ns,
+                      std::size_t frame_bytes) {
+    (void)c, (void)k, (void)recv_ns, (void)frame_bytes;
   }
+  /// A client-custody rekey_request (docs/protocol.md 6.4): only an owner or admin gets one.
+  virtual void on_rekey_request(bench_client& c, const protocol::server::rekey_request& rq) { (void)c, (void)rq; }
   /// The connection ended after login.
   virtual void on_closed(bench_client& c, const std::string& why) { (void)c, (void)why; }
 };
@@ -105,6 +113,14 @@ class bench_client : public std::enable_shared_from_this<bench_client> {
   boost::asio::awaitable<bool> wait_key(id16 group, std::uint64_t epoch, std::chrono::milliseconds timeout);
   /// The unwrapped key of (group, epoch), or nullptr.
   [[nodiscard]] const crypto::group_key* key(const id16& group, std::uint64_t epoch) const;
+  /// The next index of this client's own ratchet in (group, epoch) and its message key
+  /// (docs/protocol.md 7.1); not_found without the epoch's key.
+  [[nodiscard]] result<std::pair<std::uint32_t, crypto::aead_key>> next_message_key(const id16& group,
+                                                                                    std::uint64_t epoch);
+  /// The message key of `sender`'s index in (group, epoch), taken from its receiver chain (derived
+  /// on first use): errc::replay for an index already used or dropped, not_found without the key.
+  [[nodiscard]] result<crypto::aead_key> take_message_key(const id16& group, std::uint64_t epoch, const id16& sender,
+                                                          std::uint32_t index);
   /// The epoch's algorithm as its key frame announced it.
   [[nodiscard]] aead_alg alg_of(const id16& group, std::uint64_t epoch) const;
 
@@ -126,11 +142,13 @@ class bench_client : public std::enable_shared_from_this<bench_client> {
   struct epoch_key {
     crypto::group_key key;
     aead_alg alg = aead_alg::aes_256_gcm;
+    crypto::sender_chain own;
+    std::unordered_map<id16, crypto::receiver_chain, id16_hash> receivers;
   };
 
   static boost::asio::awaitable<void> read_loop(std::shared_ptr<bench_client> self);
-  void dispatch(protocol::server_frame& f, std::uint64_t recv_ns);
-  void on_key(const protocol::server::key& k, std::uint64_t recv_ns);
+  void dispatch(protocol::server_frame& f, std::uint64_t recv_ns, std::size_t frame_bytes);
+  void on_key(const protocol::server::key& k, std::uint64_t recv_ns, std::size_t frame_bytes);
   void wake_waiters();
   void fail_pending();
 

@@ -197,6 +197,13 @@ result<bench_options> parse_options(const std::vector<std::string>& args) {
       st = number(o.settle_s, 0, 600);
     else if (key == "--iterations")
       st = number(o.iterations, 1, 100000);
+    else if (key == "--custody") {
+      auto c = protocol::parse_key_custody(v);
+      if (!c)
+        st = bad("--custody must be broker or client");
+      else
+        o.custody = *c;
+    }
     else
       st = bad("unknown option " + key);
     if (!st) return st.err();
@@ -223,6 +230,7 @@ result<bench_options> parse_options(const std::vector<std::string>& args) {
   if (!o.plot_path.empty() && o.which != scenario::fanout) return bad("--plot needs the fanout scenario");
   if (o.members == 0) o.members = o.which == scenario::rotate ? 1000 : 100;
   if (o.which == scenario::rotate && o.members < 3) return bad("rotate needs --members 3 or more");
+  if (o.custody == key_custody::client && o.which != scenario::rotate) return bad("--custody needs the rotate scenario");
   if (o.all_publish && o.members < 2) return bad("--all-publish needs --members 2 or more");
   return o;
 }
@@ -257,9 +265,12 @@ fanout: G publishers each create a group of M members and publish encrypted, sig
 idle: N authenticated idle connections; broker RSS per connection
   --connections N (10000)  --broker-pid PID  --settle S (3)
 
-rotate: time add_member/remove_member (a new epoch wrapped to every member) in a group
+rotate: time add_member/remove_member (a new epoch wrapped to every member) in a group, and
+  count the key frame bytes members receive per change
   --members M (1000)       the group's size after each add, owner included
   --iterations K (10)      K adds and K removes, alternately
+  --custody broker|client  who makes each epoch (broker); client: the owner proposes each change
+                           and its client answers the broker's rekey_request (wraps, signs)
   --offline-members        members disconnect before the timed changes: only the owner (and the
                            member that comes and goes) receive key frames
   --broker-pid PID         also report the broker's CPU time per change

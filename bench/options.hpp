@@ -74,6 +74,7 @@ struct bench_options {
   // rotate
   unsigned iterations = 10;
   bool offline_members = false;  ///< members disconnect before the timed changes (isolates the broker's cost)
+  key_custody custody = key_custody::broker;  ///< --custody client: the owner's client commits each epoch
 };
 
 /// Parses argv; on error returns bad_request with a message for the user.

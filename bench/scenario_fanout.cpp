@@ -39,7 +39,9 @@ constexpr auto ack_flush_period = std::chrono::milliseconds(20);
 class publisher_hooks final : public client_hooks {
  public:
   explicit publisher_hooks(fanout_stats& st) : st_(st) {}
-  void on_key(bench_client&, const protocol::server::key&, std::uint64_t) override { st_.keys.fetch_add(1); }
+  void on_key(bench_client&, const protocol::server::key&, std::uint64_t, std::size_t) override {
+    st_.keys.fetch_add(1);
+  }
   void on_closed(bench_client&, const std::string&) override {
     if (!st_.closing.load()) st_.disconnects.fetch_add(1);
   }
@@ -58,7 +60,9 @@ class member_hooks final : public client_hooks {
   member_hooks(fanout_stats& st, const bench_options& o, const sender_keys& senders)
       : st_(st), o_(o), senders_(senders) {}
 
-  void on_key(bench_client&, const protocol::server::key&, std::uint64_t) override { st_.keys.fetch_add(1); }
+  void on_key(bench_client&, const protocol::server::key&, std::uint64_t, std::size_t) override {
+    st_.keys.fetch_add(1);
+  }
   void on_closed(bench_client&, const std::string&) override {
     if (!st_.closing.load()) st_.disconnects.fetch_add(1);
   }
@@ -86,9 +90,10 @@ class member_hooks final : public client_hooks {
 
  private:
   /// The send time in the plaintext, or nullopt when the message does not verify or decrypt.
+  /// Section 7.3's order: the signature first (unless --no-verify), then the sender's ratchet
+  /// index (a repeated index is a replay), then the AEAD.
   std::optional<std::uint64_t> open(bench_client& c, protocol::server::message& m) {
-    const auto* key = c.key(m.group, m.epoch);
-    if (!key) {
+    if (!c.key(m.group, m.epoch)) {
       st_.missing_key.fetch_add(1, std::memory_order_relaxed);
       return std::nullopt;
     }
@@ -97,24 +102,23 @@ class member_hooks final : public client_hooks {
       st_.verify_failures.fetch_add(1, std::memory_order_relaxed);
       return std::nullopt;
     }
-    const crypto::message_context ctx{m.group, m.epoch, m.sender, m.alg};
-    std::optional<crypto::secure_bytes> pt;
-    if (o_.verify) {
-      auto r = crypto::decrypt_message(sender->second, *key, ctx,
-                                       {std::move(m.nonce), std::move(m.ct), bytes(m.sig.begin(), m.sig.end())});
-      if (r) pt = std::move(*r);
-    } else {
-      // Decrypt only: the per-sender message key is derived once per epoch.
-      if (msg_key_epoch_ != m.epoch) {
-        msg_keys_.clear();
-        msg_key_epoch_ = m.epoch;
-      }
-      auto k = msg_keys_.find(m.sender);
-      if (k == msg_keys_.end()) k = msg_keys_.emplace(m.sender, crypto::message_key(*key, m.sender)).first;
-      auto r =
-          crypto::aead_open(m.alg, k->second.view(), m.nonce, crypto::message_aad(m.group, m.epoch, m.sender), m.ct);
-      if (r) pt = std::move(*r);
+    crypto::message_context ctx;
+    ctx.group = m.group;
+    ctx.epoch = m.epoch;
+    ctx.sender = m.sender;
+    ctx.index = m.index;
+    ctx.alg = m.alg;
+    const crypto::sealed_message sealed{std::move(m.nonce), std::move(m.ct), bytes(m.sig.begin(), m.sig.end())};
+    if (o_.verify && !crypto::verify_message_sig(sender->second, ctx, sealed)) {
+      st_.verify_failures.fetch_add(1, std::memory_order_relaxed);
+      return std::nullopt;
     }
+    auto key = c.take_message_key(m.group, m.epoch, m.sender, m.index);
+    if (!key) {
+      st_.verify_failures.fetch_add(1, std::memory_order_relaxed);
+      return std::nullopt;
+    }
+    auto pt = crypto::decrypt_message(*key, ctx, sealed);
     if (!pt || pt->size() < 8) {
       st_.verify_failures.fetch_add(1, std::memory_order_relaxed);
       return std::nullopt;
@@ -128,8 +132,6 @@ class member_hooks final : public client_hooks {
   id16 group_;
   std::uint64_t last_seq_ = 0;
   std::uint64_t acked_seq_ = 0;
-  std::unordered_map<id16, crypto::aead_key, id16_hash> msg_keys_;
-  std::uint64_t msg_key_epoch_ = 0;
 };
 
 /// One publisher and its group; touched only on the publisher client's strand.
@@ -146,7 +148,11 @@ asio::awaitable<void> publish_loop(publisher& p, fanout_stats& st, const bench_o
                                    std::uint64_t start_ns, std::uint64_t end_ns) {
   auto& c = *p.client;
   const auto* key = c.key(p.group, p.epoch);
-  const crypto::message_context ctx{p.group, p.epoch, c.user_id(), o.alg};
+  crypto::message_context ctx;
+  ctx.group = p.group;
+  ctx.epoch = p.epoch;
+  ctx.sender = c.user_id();
+  ctx.alg = o.alg;
   bytes plaintext = crypto::random_bytes(o.size);
   asio::steady_timer timer(c.executor());
   p.wake = &timer;
@@ -171,7 +177,13 @@ asio::awaitable<void> publish_loop(publisher& p, fanout_stats& st, const bench_o
     const std::uint64_t intended = closed_loop ? now : next;
     next += interval;
     for (int i = 0; i < 8; ++i) plaintext[i] = static_cast<std::uint8_t>(intended >> (56 - 8 * i));
-    auto sealed = crypto::encrypt_message(c.identity().signer(), *key, ctx, plaintext);
+    auto next_key = c.next_message_key(p.group, p.epoch);  // the next index of the own ratchet
+    if (!next_key) {
+      st.error("ratchet: " + next_key.err().message);
+      break;
+    }
+    ctx.index = next_key->first;
+    auto sealed = crypto::encrypt_message(c.identity().signer(), next_key->second, ctx, plaintext);
     if (!sealed) {
       st.error("encrypt: " + sealed.err().message);
       continue;
@@ -179,6 +191,7 @@ asio::awaitable<void> publish_loop(publisher& p, fanout_stats& st, const bench_o
     protocol::client::publish f;
     f.group = p.group;
     f.epoch = p.epoch;
+    f.index = ctx.index;
     f.alg = o.alg;
     f.nonce = std::move(sealed->nonce);
     f.ct = std::move(sealed->ct);

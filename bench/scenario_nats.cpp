@@ -2,9 +2,10 @@
 // subject with M subscribers; open loop at a fixed rate or closed loop with a window), through
 // nats-server's WebSocket listener. Every publish carries the bytes a Sealcast publish frame
 // carries (the JSON publish frame: an AES-GCM envelope of S bytes of plaintext, signed with the
-// publisher's Ed25519 key, with the intended send time inside), and every subscriber parses,
-// verifies and decrypts it as a Sealcast member would (or decrypts only, --no-verify). NATS has
-// no key distribution: the bench hands each group's key to its subscribers in memory.
+// publisher's Ed25519 key, with the intended send time inside, under the message key of the
+// publisher's next ratchet index), and every subscriber parses, verifies and decrypts it as a
+// Sealcast member would, with its own receiver chain per sender (or decrypts only, --no-verify).
+// NATS has no key distribution: the bench hands each group's key to its subscribers in memory.
 
 #include <unistd.h>
 
@@ -26,6 +27,7 @@
 #include "crypto/identity.hpp"
 #include "crypto/message.hpp"
 #include "crypto/random.hpp"
+#include "crypto/ratchet.hpp"
 #include "protocol/codec.hpp"
 
 #if defined(__GNUC__) && !defined(__clang__)
@@ -103,18 +105,24 @@ class nats_member_hooks final : public nats_client::hooks {
       return std::nullopt;
     }
     const auto& sender = g_.senders[k];
-    const crypto::message_context ctx{f->group, f->epoch, sender.user_id(), f->alg};
+    crypto::message_context ctx;
+    ctx.group = f->group;
+    ctx.epoch = f->epoch;
+    ctx.sender = sender.user_id();
+    ctx.index = f->index;
+    ctx.alg = f->alg;
+    const crypto::sealed_message sealed{std::move(f->nonce), std::move(f->ct), bytes(f->sig.begin(), f->sig.end())};
+    if (o_.verify && !crypto::verify_message_sig(sender.sign_pk(), ctx, sealed)) {
+      st_.verify_failures.fetch_add(1, std::memory_order_relaxed);
+      return std::nullopt;
+    }
+    // The sender's ratchet, as a Sealcast member keeps it (docs/protocol.md 7.1).
+    if (chains_.size() != g_.senders.size()) chains_.resize(g_.senders.size());
+    if (!chains_[k]) chains_[k] = crypto::receiver_chain(crypto::initial_chain(g_.key, sender.user_id()), 0);
+    auto key = chains_[k]->take(f->index);
     std::optional<crypto::secure_bytes> pt;
-    if (o_.verify) {
-      auto r = crypto::decrypt_message(sender.sign_pk(), g_.key, ctx,
-                                       {std::move(f->nonce), std::move(f->ct), bytes(f->sig.begin(), f->sig.end())});
-      if (r) pt = std::move(*r);
-    } else {
-      if (msg_keys_.size() != g_.senders.size()) msg_keys_.resize(g_.senders.size());
-      if (!msg_keys_[k]) msg_keys_[k] = crypto::message_key(g_.key, sender.user_id());
-      auto r = crypto::aead_open(f->alg, msg_keys_[k]->view(), f->nonce,
-                                 crypto::message_aad(f->group, f->epoch, sender.user_id()), f->ct);
-      if (r) pt = std::move(*r);
+    if (key) {
+      if (auto r = crypto::decrypt_message(*key, ctx, sealed)) pt = std::move(*r);
     }
     if (!pt || pt->size() < 8) {
       st_.verify_failures.fetch_add(1, std::memory_order_relaxed);
@@ -126,7 +134,7 @@ class nats_member_hooks final : public nats_client::hooks {
   fanout_stats& st_;
   const bench_options& o_;
   const nats_group& g_;
-  std::vector<std::optional<crypto::aead_key>> msg_keys_;  ///< decrypt only: per sender
+  std::vector<std::optional<crypto::receiver_chain>> chains_;  ///< per sender
 };
 
 /// A publisher: touched only on its client's strand.
@@ -145,7 +153,12 @@ asio::awaitable<void> nats_publish_loop(nats_publisher& p, fanout_stats& st, con
   auto& c = *p.client;
   const auto& g = *p.group;
   const auto& me = g.senders[p.sender];
-  const crypto::message_context ctx{g.group, g.epoch, me.user_id(), o.alg};
+  crypto::message_context ctx;
+  ctx.group = g.group;
+  ctx.epoch = g.epoch;
+  ctx.sender = me.user_id();
+  ctx.alg = o.alg;
+  crypto::sender_chain chain(crypto::initial_chain(g.key, me.user_id()), 0);
   bytes plaintext = crypto::random_bytes(o.size);
   asio::steady_timer timer(c.executor());
   p.wake = &timer;
@@ -171,7 +184,13 @@ asio::awaitable<void> nats_publish_loop(nats_publisher& p, fanout_stats& st, con
     const std::uint64_t intended = closed_loop ? now : next;
     next += interval;
     for (int i = 0; i < 8; ++i) plaintext[i] = static_cast<std::uint8_t>(intended >> (56 - 8 * i));
-    auto sealed = crypto::encrypt_message(me.signer(), g.key, ctx, plaintext);
+    auto next_key = chain.next();
+    if (!next_key) {
+      st.error("ratchet: " + next_key.err().message);
+      break;
+    }
+    ctx.index = next_key->first;
+    auto sealed = crypto::encrypt_message(me.signer(), next_key->second, ctx, plaintext);
     if (!sealed) {
       st.error("encrypt: " + sealed.err().message);
       continue;
@@ -180,6 +199,7 @@ asio::awaitable<void> nats_publish_loop(nats_publisher& p, fanout_stats& st, con
     f.rid = protocol::request_id::from_number(++rid);
     f.group = g.group;
     f.epoch = g.epoch;
+    f.index = ctx.index;
     f.alg = o.alg;
     f.nonce = std::move(sealed->nonce);
     f.ct = std::move(sealed->ct);

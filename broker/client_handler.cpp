@@ -11,6 +11,7 @@
 #include "crypto/auth.hpp"
 #include "crypto/identity.hpp"
 #include "crypto/random.hpp"
+#include "crypto/sign.hpp"
 #include "protocol/codec.hpp"
 
 namespace sealcast::broker {
@@ -85,6 +86,9 @@ void client_handler::on_hello(const std::shared_ptr<connection>& conn, session& 
   crypto::public_identity pub{bytes(hello->sign_pk.begin(), hello->sign_pk.end()),
                               bytes(hello->kx_pk.begin(), hello->kx_pk.end()),
                               bytes(hello->kx_sig.begin(), hello->kx_sig.end())};
+  // One verification rule (docs/protocol.md 2.1): a small-order or non-canonical sign_pk would
+  // make every signature "by" it meaningless, so it never authenticates.
+  if (!crypto::ed25519_public_key_ok(pub.sign_pk)) return fail("sign_pk is not a valid Ed25519 public key");
   if (auto v = pub.validate(); !v) return fail("bad keys: " + v.err().message);
   if (!crypto::verify_auth(pub.sign_pk, s.nonce, svc_->broker_id, hello->sig))
     return fail("the hello signature does not verify");

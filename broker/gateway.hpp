@@ -39,7 +39,7 @@ struct gateway_options {
   std::string ws_path = "/ws";             ///< the only path that upgrades; others get 404
   std::string health_path = "/healthz";    ///< GET answers 200 "ok" as plain HTTP
   /// Accepted when the client offers it; a client offering none, or only others, gets none.
-  std::string subprotocol = "sealcast.v1";
+  std::string subprotocol = "sealcast.v2";
   std::size_t http_body_limit = 4096;      ///< body limit on requests to this listener
   std::size_t http_header_limit = 8192;    ///< header limit on requests to this listener
   coalesce_fn coalesce;                    ///< unset: queued frames are sent one by one

@@ -11,6 +11,7 @@
 #include <boost/asio/use_awaitable.hpp>
 
 #include "client/client_impl.hpp"
+#include "client/epoch_keys.hpp"
 #include "crypto/direct.hpp"
 #include "crypto/message.hpp"
 
@@ -51,14 +52,7 @@ std::string_view to_string(connection_state s) noexcept {
   return "unknown";
 }
 
-std::string_view to_string(member_action a) noexcept {
-  switch (a) {
-    case member_action::joined: return "joined";
-    case member_action::left: return "left";
-    case member_action::removed: return "removed";
-  }
-  return "unknown";
-}
+std::string_view to_string(change_action a) noexcept { return protocol::to_string(a); }
 
 std::string_view to_string(warning_kind k) noexcept {
   switch (k) {
@@ -66,6 +60,7 @@ std::string_view to_string(warning_kind k) noexcept {
     case warning_kind::bad_manifest: return "bad_manifest";
     case warning_kind::chain_break: return "chain_break";
     case warning_kind::bad_key: return "bad_key";
+    case warning_kind::replay: return "replay";
     case warning_kind::decrypt_failed: return "decrypt_failed";
     case warning_kind::rekey_failed: return "rekey_failed";
     case warning_kind::gap: return "gap";
@@ -268,6 +263,9 @@ asio::awaitable<status> client::connect() {
         co_return error{errc::bad_key, "state file " + s.opts.state_file.string() + " belongs to user " +
                                            r->first.user_id().hex() + ", not " + s.id.user_id().hex()};
       s.state = std::move(r->second);
+      // What this client sent after the last save must never be sent again under the same index
+      // (section 7.3); login marks the state dirty, so the skipped indexes are saved soon.
+      detail::skip_own_chains(s.state);
     }
     s.state_loaded = true;
   } else if (s.opts.state_file.empty()) {
@@ -313,67 +311,6 @@ asio::awaitable<status> client::close_and_flush() {
 }
 
 // -- requests -----------------------------------------------------------------------------------
-
-asio::awaitable<result<group_created>> client::create_group(group_spec spec) {
-  auto self = impl_;
-  protocol::client::create_group c;
-  c.name = spec.name;
-  c.policy = spec.policy;
-  c.group = spec.id;
-  c.max_members = spec.max_members;
-  c.members = spec.members;
-  c.custody = spec.custody;
-  protocol::client_frame r_frame(std::move(c));
-  auto r = co_await self->call_as<protocol::create_group_result>(std::move(r_frame));
-  if (!r) co_return r.err();
-  auto& g = self->group(r->group);
-  g.name = spec.name;
-  g.role = member_role::owner;
-  g.member = true;
-  g.epoch = r->epoch;
-  g.seq_known = true;  // a new group starts at seq 1: every gap from here on is real
-  g.member_count = spec.members.size() + 1;
-  self->mark_dirty();
-  co_return group_created{r->group, r->epoch};
-}
-
-asio::awaitable<result<std::uint64_t>> client::add_member(id16 group, id16 user, member_role role) {
-  auto self = impl_;
-  protocol::client_frame r_frame(protocol::client::add_member{{}, group, user, role});
-  auto r = co_await self->call_as<protocol::epoch_result>(std::move(r_frame));
-  if (!r) co_return r.err();
-  co_return r->epoch;
-}
-
-asio::awaitable<result<std::uint64_t>> client::remove_member(id16 group, id16 user) {
-  auto self = impl_;
-  protocol::client_frame r_frame(protocol::client::remove_member{{}, group, user});
-  auto r = co_await self->call_as<protocol::epoch_result>(std::move(r_frame));
-  if (!r) co_return r.err();
-  co_return r->epoch;
-}
-
-asio::awaitable<result<std::uint64_t>> client::join(id16 group) {
-  auto self = impl_;
-  protocol::client_frame r_frame(protocol::client::join{{}, group});
-  auto r = co_await self->call_as<protocol::epoch_result>(std::move(r_frame));
-  if (!r) co_return r.err();
-  auto& g = self->group(group);
-  g.member = true;
-  g.epoch = r->epoch;
-  self->mark_dirty();
-  co_return r->epoch;
-}
-
-asio::awaitable<status> client::leave(id16 group) {
-  auto self = impl_;
-  protocol::client_frame r_frame(protocol::client::leave{{}, group});
-  auto r = co_await self->call_as<protocol::empty_result>(std::move(r_frame));
-  if (!r) co_return r.err();
-  if (auto it = self->state.groups.find(group); it != self->state.groups.end()) it->second.member = false;
-  self->mark_dirty();
-  co_return status{};
-}
 
 asio::awaitable<result<std::vector<group_summary>>> client::list_groups() {
   auto self = impl_;
@@ -454,10 +391,12 @@ asio::awaitable<result<std::vector<group_message>>> client::fetch(id16 group, st
   std::vector<group_message> out;
   for (const auto& m : r->messages) {
     auto gm = co_await self->open_message(m);
-    if (gm) {
-      gm->fetched = true;
-      out.push_back(std::move(*gm));
+    if (!gm) {
+      self->warn(detail::warning_of(gm.err().code), group, m.epoch, gm.err().message);
+      continue;
     }
+    gm->fetched = true;
+    out.push_back(std::move(*gm));
   }
   co_return out;
 }
@@ -494,17 +433,24 @@ asio::awaitable<result<publish_receipt>> client::publish(id16 group, bytes body)
       }
       continue;
     }
-    const auto& ek = g->epochs.rbegin()->second;
-    const crypto::message_context ctx{group, e, s.id.user_id(), ek.alg};
-    auto sealed = crypto::encrypt_message(s.id.signer(), ek.key, ctx, body);
+    // The next index of this client's own chain (section 7.2); an index the broker then refuses
+    // is simply never used, receivers skip it.
+    auto& ek = s.state.groups.at(group).epochs.rbegin()->second;
+    crypto::message_context ctx;
+    ctx.group = group;
+    ctx.epoch = e;
+    ctx.sender = s.id.user_id();
+    auto sealed = detail::seal_next(ek, s.id.signer(), ctx, body);
     if (!sealed) co_return sealed.err();
+    s.mark_dirty();
     protocol::client::publish p;
     p.group = group;
     p.epoch = e;
+    p.index = sealed->index;
     p.alg = ek.alg;
-    p.nonce = std::move(sealed->nonce);
-    p.ct = std::move(sealed->ct);
-    p.sig = to_array<64>(sealed->sig);
+    p.nonce = std::move(sealed->msg.nonce);
+    p.ct = std::move(sealed->msg.ct);
+    p.sig = to_array<64>(sealed->msg.sig);
     protocol::client_frame r_frame(std::move(p));
     auto r = co_await s.call_as<protocol::publish_result>(std::move(r_frame));
     if (r) {
@@ -516,10 +462,7 @@ asio::awaitable<result<publish_receipt>> client::publish(id16 group, bytes body)
       refused_epoch = e;
       if (code == errc::stale_epoch && !caught_up) {
         caught_up = true;
-        protocol::client_frame k_frame(protocol::client::keys{{}, group, e + 1});
-        auto k = co_await s.call_as<protocol::keys_result>(std::move(k_frame));
-        if (k)
-          for (const auto& kf : k->keys) (void)co_await s.install_key(kf, true);
+        (void)co_await s.catch_up_keys(group, e + 1);
       }
       if (steady::now() >= deadline) co_return r.err();
       continue;
@@ -575,6 +518,22 @@ std::uint64_t client::current_epoch(const id16& group) const {
 bool client::has_key(const id16& group, std::uint64_t epoch) const {
   auto it = impl_->state.groups.find(group);
   return it != impl_->state.groups.end() && it->second.epochs.contains(epoch);
+}
+
+std::uint64_t client::verified_epoch(const id16& group) const {
+  auto it = impl_->state.groups.find(group);
+  return it == impl_->state.groups.end() ? 0 : it->second.chain.epoch;
+}
+
+std::vector<member_info> client::verified_members(const id16& group) const {
+  std::vector<member_info> out;
+  auto it = impl_->state.groups.find(group);
+  if (it == impl_->state.groups.end()) return out;
+  for (const auto& [user, m] : it->second.chain.members) {
+    auto n = impl_->names.find(user);
+    out.push_back(member_info{user, n == impl_->names.end() ? std::string{} : n->second, m.role, false});
+  }
+  return out;
 }
 
 std::uint64_t client::last_seq(const id16& group) const {

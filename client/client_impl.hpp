@@ -18,11 +18,26 @@
 #include "client/sealcast_client.hpp"
 #include "client/state_file.hpp"
 #include "client/url.hpp"
+#include "client/verify.hpp"
 #include "protocol/frames.hpp"
 
 namespace sealcast::client {
 
 namespace asio = boost::asio;
+
+namespace detail {
+
+/// The warning for a message that did not open, by the error open_message gave.
+[[nodiscard]] inline warning_kind warning_of(errc code) noexcept {
+  switch (code) {
+    case errc::replay: return warning_kind::replay;
+    case errc::bad_signature:
+    case errc::bad_key: return warning_kind::bad_signature;
+    default: return warning_kind::decrypt_failed;
+  }
+}
+
+}  // namespace detail
 
 /// One request waiting for its reply.
 struct call_state {
@@ -64,16 +79,51 @@ struct client::impl : std::enable_shared_from_this<client::impl> {
   // -- inbound (inbound.cpp) --------------------------------------------------------------------
   static asio::awaitable<void> processor(std::shared_ptr<impl> self);
   asio::awaitable<void> handle(protocol::server_frame& f);
-  asio::awaitable<bool> install_key(const protocol::server::key& k, bool announce);
   asio::awaitable<void> on_message(protocol::server::message& m);
   asio::awaitable<result<group_message>> open_message(const protocol::server::message& m);
   void deliver(group_message&& gm);
   asio::awaitable<void> on_direct(protocol::server::direct& d);
-  asio::awaitable<void> on_rekey_request(const protocol::server::rekey_request& rq);
   void on_member(const protocol::server::member& m);
   void flush_acks();
   void warn(warning_kind kind, std::optional<id16> group, std::uint64_t epoch, std::string message);
   detail::group_entry& group(const id16& g);
+
+  // -- the verified chain and epoch keys (keys.cpp) ----------------------------------------------
+  [[nodiscard]] detail::check_context check_ctx() const;
+  /// The epochs from..to of a group from `manifests`, paged; an error when the broker's list
+  /// does not run consecutively from `from` to `to`.
+  asio::awaitable<result<std::vector<detail::epoch_frame>>> fetch_manifests(id16 group, std::uint64_t from,
+                                                                             std::uint64_t to);
+  /// Verifies the group's chain up to `target` from `manifests` (no keys); warns and fails when an
+  /// epoch is refused.
+  asio::awaitable<status> verify_to(id16 group, std::uint64_t target);
+  /// Section 6.6 for a key frame: replays missing epochs, checks, installs; true when installed.
+  asio::awaitable<bool> install_key(const protocol::server::key& k, bool announce);
+  /// Stores a chain advanced by verified steps, installs the key of the last one when it has one,
+  /// and reports the steps' changes (and the key); true when a key was installed. No co_await:
+  /// runs as one step.
+  bool accept(const id16& group, detail::chain_state chain, std::vector<detail::verified_step>& steps,
+              bool announce, bool issued_by_me);
+  void report_changes(const id16& group, const detail::verified_step& step);
+  /// Sends the key frames of (group, from_epoch..) through install_key; how many were installed.
+  asio::awaitable<std::size_t> catch_up_keys(id16 group, std::uint64_t from_epoch);
+  asio::awaitable<void> on_rekey_request(const protocol::server::rekey_request& rq);
+
+  // -- membership requests (membership.cpp) -----------------------------------------------------
+  /// add_member / remove_member / set_role / join / leave of `c` (by this user): plain in broker
+  /// custody, with a proposal against the verified epoch in client custody; the broker's epoch.
+  asio::awaitable<result<std::uint64_t>> change_membership(id16 group, crypto::change c);
+  /// What a proposal is made against: the group's custody and epoch.
+  struct proposal_base {
+    key_custody custody = key_custody::broker;
+    std::uint64_t epoch = 0;
+  };
+  /// group_info's custody and epoch; in client custody (but for a join) after verifying the
+  /// chain up to that epoch, whose verified epoch it then gives.
+  asio::awaitable<result<proposal_base>> proposal_base_of(id16 group, bool joining);
+  /// Waits (up to `timeout`) until `pred` holds, re-checking whenever a key is installed.
+  template <class Pred>
+  asio::awaitable<bool> wait_for(Pred pred, std::chrono::milliseconds timeout);
 
   // -- state file (client.cpp) ------------------------------------------------------------------
   void mark_dirty();
@@ -131,6 +181,15 @@ struct client::impl : std::enable_shared_from_this<client::impl> {
 
   client_stats stats;
 };
+
+template <class Pred>
+asio::awaitable<bool> client::impl::wait_for(Pred pred, std::chrono::milliseconds timeout) {
+  const auto deadline = std::chrono::steady_clock::now() + timeout;
+  while (!pred()) {
+    if (!co_await wait_until(deadline, key_waiters)) co_return pred();
+  }
+  co_return true;
+}
 
 template <class T>
 asio::awaitable<result<T>> client::impl::call_as(protocol::client_frame frame) {

@@ -1,15 +1,18 @@
 #pragma once
 
-// sealcast::client: an embeddable C++20 client for a Sealcast broker (PROTOCOL.md, version 1).
+// sealcast::client: an embeddable C++20 client for a Sealcast broker (docs/protocol.md, version 2).
 //
 // One `client` is one user (a crypto::identity) talking to one broker over ws:// or wss://. It
 // does everything the protocol gives a client: the challenge/hello/welcome handshake, requests
-// matched to replies by rid with per-request timeouts, epoch keys (unwrap, key_id check, manifest
-// signature and hash-chain checks), answering rekey_request for client-custody groups it
-// administers, encrypt + sign on publish, verify + decrypt on receipt, cumulative acks, gap
-// detection with fetch, direct messages, reconnect with exponential backoff and jitter, and an
-// optional state file (identity, group keys per epoch, last seen seq per group) sealed under a
-// passphrase so that a restarted client continues where it stopped.
+// matched to replies by rid with per-request timeouts, the group's signed chain (every epoch's
+// manifest rebuilt from its changes and checked against the pinned custody and policy, the
+// issuer's entitlement and the proposals, replaying missed epochs from `manifests`; section 6.6),
+// signed proposals for membership changes in client custody, answering rekey_request for
+// client-custody groups it administers, a per-sender ratchet per epoch (single-use message keys,
+// replays refused; section 7), cumulative acks, gap detection with fetch, direct messages (HPKE
+// replays refused), reconnect with exponential backoff and jitter, and an optional state file
+// (identity, verified chains, ratchets, last seen seq per group; never a group key) sealed under
+// a passphrase so that a restarted client continues where it stopped.
 //
 // Threading: a client lives on the executor given at construction (use a strand if the
 // io_context runs several threads). Call its member functions, and co_await its coroutines,
@@ -50,12 +53,10 @@ namespace sealcast::client {
 // ---- value types ---------------------------------------------------------------------------
 
 using sealcast::aead_alg;
+using sealcast::change_action;
 using sealcast::group_policy;
 using sealcast::key_custody;
 using sealcast::member_role;
-
-/// What happened to a member in a membership event.
-enum class member_action : std::uint8_t { joined = 1, left = 2, removed = 3 };
 
 /// The state of the client's connection to the broker.
 enum class connection_state : std::uint8_t {
@@ -68,8 +69,8 @@ enum class connection_state : std::uint8_t {
 
 /// The spelling of a connection state ("connected", ...).
 [[nodiscard]] std::string_view to_string(connection_state s) noexcept;
-/// The spelling of a member action ("joined", "left", "removed").
-[[nodiscard]] std::string_view to_string(member_action a) noexcept;
+/// The wire spelling of a change action ("add", "remove", "role", "join", "leave").
+[[nodiscard]] std::string_view to_string(change_action a) noexcept;
 
 /// Client configuration. The defaults suit an interactive client on a local broker.
 struct options {
@@ -99,16 +100,17 @@ struct options {
   bool auto_rekey = true;
   /// Fetch the missing range when a group's seq jumps.
   bool fetch_gaps = true;
-  /// Before wrapping a client-custody key to a member, check the member's kx_pk against its
-  /// self-certifying identity (user_keys: user id = hash of sign_pk, kx_sig over kx_pk).
-  bool verify_member_keys = true;
   /// Look up display names (list_users) for senders not seen before.
   bool resolve_names = true;
   /// Algorithm of the epochs this client creates in client custody.
   aead_alg rekey_alg = aead_alg::aes_256_gcm;
 
-  /// Local state file (identity, group keys per epoch, last seen seq per group), sealed with
-  /// Argon2id + AES-256-GCM under `passphrase`. Empty: no state, nothing is remembered.
+  /// Local state file (identity, verified chains, message ratchets, last seen seq per group, the
+  /// direct messages already handled), sealed with Argon2id + AES-256-GCM under `passphrase`.
+  /// Empty: no state, nothing is remembered; a client without one that publishes in an epoch an
+  /// earlier run of the same identity published in reuses its ratchet indexes, and receivers
+  /// refuse those messages as replays (section 7.3): publish from one long-running client, or
+  /// keep a state file.
   std::filesystem::path state_file;
   /// Passphrase of the state file.
   std::string passphrase;
@@ -134,9 +136,12 @@ struct group_message {
   std::uint64_t epoch = 0;
   aead_alg alg = aead_alg::aes_256_gcm;
   std::uint64_t ts = 0;     ///< broker time, ms since the Unix epoch
+  std::uint32_t index = 0;  ///< the sender's ratchet index in the epoch
   bytes body;               ///< the plaintext
-  bool verified = false;    ///< the sender's signature checked out
-  std::string warning;      ///< why it is not verified (empty when verified)
+  /// The sender's signature checked out. Always true in protocol v2: a message whose signature
+  /// does not verify is refused (a warning), since opening it would spend its ratchet index.
+  bool verified = false;
+  std::string warning;      ///< empty when verified
   bool fetched = false;     ///< recovered by a gap fetch rather than delivered
 
   /// The body as text.
@@ -178,28 +183,42 @@ struct presence_event {
   bool online = false;
 };
 
-/// A membership change in one of the user's groups.
+/// A membership change in one of the user's groups, reported once the epoch that makes it is
+/// verified (section 6.6; for an epoch installed with its key, after the key), in the order of
+/// the epoch's changes. Changes of epochs this user was not a member of are not reported.
 struct membership_event {
   id16 group;
-  id16 user;
-  member_action action = member_action::joined;
-  std::uint64_t epoch = 0;
+  std::uint64_t epoch = 0;  ///< the epoch the change starts
+  change_action action = change_action::add;
+  id16 user;                       ///< the subject
+  std::optional<id16> by;          ///< who asked for it; absent for the broker's own changes
+  std::optional<member_role> role;  ///< add, join, role: the subject's (new) role
+  /// False only for the broker's word that this user was removed or left: no key frame can prove
+  /// it, since a removed member gets none of the epoch that removes it.
+  bool verified = true;
 };
 
 /// Kinds of problems the client detected and handled (nothing is thrown).
 enum class warning_kind : std::uint8_t {
-  bad_signature,     ///< a message, direct or manifest signature did not verify
-  bad_manifest,      ///< a key frame's manifest is malformed, not signed by whom it must be,
-                     ///< or does not list this user; the key was not installed
-  chain_break,       ///< a manifest's prev_hash does not match the previous epoch's manifest;
-                     ///< the key was not installed
+  bad_signature,     ///< a message, direct or manifest signature did not verify (also a message
+                     ///< from someone outside its epoch); nothing was installed or delivered
+  bad_manifest,      ///< an epoch's issuer, custody, policy, membership or delta checks failed
+                     ///< (e.g. a change without a valid proposal, an issuer that is not an admin,
+                     ///< a broker-signed client-custody epoch, a set without this user); the key
+                     ///< was not installed, a rekey_request was not answered
+  chain_break,       ///< an epoch does not chain to the verified ones (an epoch seen before with
+                     ///< other contents, missing epochs the broker would not replay, a
+                     ///< rekey_request's prev_hash); nothing was installed
   bad_key,           ///< a wrapped key did not open or did not match its key_id
+  replay,            ///< a repeated or too old (or too far ahead) ratchet index, or a repeated
+                     ///< direct message; refused
   decrypt_failed,    ///< a message could not be decrypted (no key, or it did not authenticate)
-  rekey_failed,      ///< answering a rekey_request failed (or was refused as unsafe)
+  rekey_failed,      ///< the broker refused this client's commit, or it could not be sent
   gap,               ///< a seq gap was detected (informational; a fetch follows)
   protocol,          ///< a frame that did not parse, or a stray error from the broker
   state_file,        ///< the state file could not be written
-  broker_changed,    ///< the broker's id differs from the one remembered in the state file
+  broker_changed,    ///< the broker's id differs from the one remembered in the state file;
+                     ///< the connection is refused (section 3)
 };
 
 /// The spelling of a warning kind ("chain_break", ...).
@@ -226,7 +245,7 @@ struct handlers {
   std::function<void(const direct_message&)> on_direct;
   std::function<void(const key_event&)> on_key;
   std::function<void(const presence_event&)> on_presence;
-  std::function<void(const membership_event&)> on_membership;
+  std::function<void(const membership_event&)> on_membership;  ///< verified changes
   std::function<void(const warning_event&)> on_warning;
   std::function<void(const connection_event&)> on_connection;
 };
@@ -234,7 +253,9 @@ struct handlers {
 /// What create_group asks for.
 struct group_spec {
   std::string name;
-  std::vector<id16> members;  ///< initial members besides the creator (known users)
+  /// Initial members besides the creator (known users). In client custody the group is created
+  /// alone and each is added afterwards with its own proposal (section 5).
+  std::vector<id16> members;
   group_policy policy = group_policy::invite;
   key_custody custody = key_custody::broker;
   std::optional<id16> id;                   ///< client-chosen id; the broker picks one otherwise
@@ -244,7 +265,9 @@ struct group_spec {
 /// create_group's answer.
 struct group_created {
   id16 group;
-  std::uint64_t epoch = 0;  ///< 0 in client custody until the first rekey lands
+  /// Broker custody: the broker's epoch. Client custody: the verified epoch this client holds
+  /// when create_group returns (0 while the first commit is pending).
+  std::uint64_t epoch = 0;
 };
 
 /// One of the user's groups (list_groups, welcome).
@@ -364,15 +387,24 @@ class client {
   [[nodiscard]] boost::asio::awaitable<status> close_and_flush();
 
   // -- groups and users ------------------------------------------------------------------------
-  /// create_group; the caller becomes owner. In client custody this client then answers the
-  /// epoch 1 rekey_request (if auto_rekey).
+  /// create_group; the caller becomes owner. In client custody the group is created without
+  /// members; with `members`, this client waits (up to request_timeout) for epoch 1, which it
+  /// commits itself when the broker asks (auto_rekey), then proposes each member's add, and waits
+  /// (up to request_timeout each) until the verified set lists them; a failed add is an error that
+  /// names the created group.
   [[nodiscard]] boost::asio::awaitable<result<group_created>> create_group(group_spec spec);
-  /// add_member (owner or admin); returns the new epoch.
+  // The membership requests below sign a proposal in client custody (section 6.3) against the
+  // group's latest verified epoch (after catching up with the broker's when none is verified),
+  // and on stale_epoch catch up once and propose again. They return the broker's `epoch`.
+  /// add_member (owner or admin). In client custody the subject's keys are looked up and checked
+  /// first (user_keys: user id = hash of sign_pk, kx_sig over kx_pk).
   [[nodiscard]] boost::asio::awaitable<result<std::uint64_t>> add_member(id16 group, id16 user,
                                                                          member_role role = member_role::member);
-  /// remove_member (owner or admin); returns the new epoch.
+  /// remove_member (owner or admin).
   [[nodiscard]] boost::asio::awaitable<result<std::uint64_t>> remove_member(id16 group, id16 user);
-  /// join an open group; returns the new epoch.
+  /// set_role of a member to member or admin (owner or admin; not of the owner).
+  [[nodiscard]] boost::asio::awaitable<result<std::uint64_t>> set_role(id16 group, id16 user, member_role role);
+  /// join an open group (in client custody the proposal is made against group_info's epoch).
   [[nodiscard]] boost::asio::awaitable<result<std::uint64_t>> join(id16 group);
   /// leave a group.
   [[nodiscard]] boost::asio::awaitable<status> leave(id16 group);
@@ -387,14 +419,18 @@ class client {
   /// The group's members that are online.
   [[nodiscard]] boost::asio::awaitable<result<std::vector<id16>>> presence(id16 group);
   /// Retained messages of the group from `from_seq` on of which this user is a recipient,
-  /// verified and decrypted (history; not passed to on_message, not acknowledged).
+  /// verified and decrypted (history; not passed to on_message, not acknowledged). A message
+  /// this client already read does not open again (its single-use key is gone, section 7.1): it
+  /// is left out, with a replay warning.
   [[nodiscard]] boost::asio::awaitable<result<std::vector<group_message>>> fetch(
       id16 group, std::uint64_t from_seq, std::optional<std::uint64_t> limit = {});
-  /// Catches up on epoch keys from `from_epoch` on; returns how many were newly installed.
+  /// Catches up on epoch keys from `from_epoch` on (each verified, missing epochs replayed from
+  /// `manifests`); returns how many were newly installed.
   [[nodiscard]] boost::asio::awaitable<result<std::size_t>> keys(id16 group, std::uint64_t from_epoch);
 
   // -- messages --------------------------------------------------------------------------------
-  /// Encrypts `body` with the group's current epoch key, signs and publishes it. Waits (up to
+  /// Encrypts `body` under the next index of this client's ratchet in the group's newest
+  /// installed epoch, signs and publishes it. Waits (up to
   /// request_timeout) for a key when none is installed yet or a rekey is pending, and retries
   /// once on stale_epoch after catching up on keys.
   [[nodiscard]] boost::asio::awaitable<result<publish_receipt>> publish(id16 group, bytes body);
@@ -421,10 +457,15 @@ class client {
   [[nodiscard]] id16 broker_id() const;
   /// The groups known from welcome, list_groups and membership events.
   [[nodiscard]] std::vector<group_summary> groups() const;
-  /// The highest epoch with an installed key (0 if none).
+  /// The highest installed epoch (0 if none).
   [[nodiscard]] std::uint64_t current_epoch(const id16& group) const;
-  /// Whether the key of (group, epoch) is installed.
+  /// Whether (group, epoch) is installed: verified, its ratchets derived (the key itself is not
+  /// kept). Only the newest max 32 epochs of a group are kept.
   [[nodiscard]] bool has_key(const id16& group, std::uint64_t epoch) const;
+  /// The latest verified epoch of a group (from key frames or `manifests`; 0 if none).
+  [[nodiscard]] std::uint64_t verified_epoch(const id16& group) const;
+  /// The member set of the latest verified epoch (empty if none), sorted by user id.
+  [[nodiscard]] std::vector<member_info> verified_members(const id16& group) const;
   /// The highest seq seen (delivered, fetched or published) in a group; 0 if none.
   [[nodiscard]] std::uint64_t last_seq(const id16& group) const;
   /// A display name from the cache ("" if unknown).

@@ -68,9 +68,14 @@ asio::awaitable<status> client::impl::login() {
   const bytes broker_pk(ch.broker_pk.begin(), ch.broker_pk.end());
   if (crypto::user_id_of(broker_pk) != ch.broker)
     co_return fail(errc::bad_key, "the broker's key does not match its id");
-  if (!state.broker.is_zero() && state.broker != ch.broker)
-    warn(warning_kind::broker_changed, std::nullopt, 0,
-         "the broker's id changed from " + state.broker.hex() + " to " + ch.broker.hex());
+  if (!state.broker.is_zero() && (state.broker != ch.broker || state.broker_pk != broker_pk)) {
+    // Section 3: a known broker must stay the same broker; every broker-custody epoch this client
+    // verified was signed by it.
+    const auto why = "the broker's id changed from " + state.broker.hex() + " to " + ch.broker.hex() +
+                     "; refusing it (a new broker needs a new state file)";
+    warn(warning_kind::broker_changed, std::nullopt, 0, why);
+    co_return fail(errc::bad_key, why);
+  }
 
   protocol::client::hello hello;
   hello.sign_pk = to_array<32>(id.sign_pk());

@@ -30,4 +30,8 @@ enum class group_policy : std::uint8_t { invite = 1, open = 2 };
 /// Who holds a group's keys.
 enum class key_custody : std::uint8_t { broker = 1, client = 2 };
 
+/// What one membership change does; the values are the change line's action byte (PROTOCOL.md
+/// section 6.1), signed in proposals and manifests and stored in epoch records.
+enum class change_action : std::uint8_t { add = 1, remove = 2, role = 3, join = 4, leave = 5 };
+
 }  // namespace sealcast

@@ -8,12 +8,12 @@
 
 namespace sealcast::crypto {
 
-/// Domain label of the hello signature (PROTOCOL.md section 3).
-inline constexpr std::string_view auth_label = "sealcast/v1/auth";
+/// Domain label of the hello signature (docs/protocol.md section 3).
+inline constexpr std::string_view auth_label = "sealcast/v2/auth";
 /// Size of the challenge nonce the broker sends.
 inline constexpr std::size_t auth_nonce_size = 32;
 
-/// The bytes a client signs in hello: "sealcast/v1/auth" || nonce || broker_id_bytes.
+/// The bytes a client signs in hello: "sealcast/v2/auth" || nonce || broker_id_bytes.
 [[nodiscard]] bytes auth_message(byte_view nonce, const id16& broker_id);
 
 /// The client's hello sig over the broker's challenge.

@@ -9,8 +9,8 @@
 
 namespace sealcast::crypto {
 
-/// Domain label of direct messages (PROTOCOL.md section 8), both HPKE info and signature.
-inline constexpr std::string_view direct_label = "sealcast/v1/direct";
+/// Domain label of direct messages (docs/protocol.md section 8), both HPKE info and signature.
+inline constexpr std::string_view direct_label = "sealcast/v2/direct";
 
 /// A direct message as it travels in direct frames.
 struct sealed_direct {
@@ -18,10 +18,10 @@ struct sealed_direct {
   bytes sig;
 };
 
-/// HPKE info: "sealcast/v1/direct" || sender_id || recipient_id.
+/// HPKE info: "sealcast/v2/direct" || sender_id || recipient_id.
 [[nodiscard]] bytes direct_info(const id16& sender, const id16& recipient);
 
-/// The signed bytes: "sealcast/v1/direct" || recipient_id || sealed.
+/// The signed bytes: "sealcast/v2/direct" || recipient_id || sealed.
 [[nodiscard]] bytes direct_sig_input(const id16& recipient, byte_view sealed);
 
 /// Seals pt to the recipient's kx_pk (fresh ephemeral key) and signs it. bad_length or bad_key

@@ -27,19 +27,23 @@ inline constexpr std::string_view members_label = "sealcast/v2/members";
 inline constexpr std::string_view changes_label = "sealcast/v2/changes";
 inline constexpr std::string_view proposal_label = "sealcast/v2/proposal";
 
-/// Size of a change line and of a manifest (section 6.1).
+/// Size of a change line and of a manifest (section 6.1): 50 and 175 bytes. (The text of section
+/// 6.1 says "184-byte"; the formula it gives adds up to 175.)
 inline constexpr std::size_t change_line_size = 50;
 inline constexpr std::size_t manifest_size = 20 + 16 + 8 + 16 + 1 + 1 + 1 + 16 + 32 + 32 + 32;
 
-/// What a change does; the values are the change line's action byte.
-enum class change_action : std::uint8_t { add = 1, remove = 2, role = 3, join = 4, leave = 5 };
+/// What a change does (common/types.hpp); the values are the change line's action byte.
+using sealcast::change_action;
+/// A member's role (common/types.hpp); the values are the role byte of change lines and members_hash.
+using sealcast::member_role;
 
 /// The wire name ("add", ...).
 [[nodiscard]] std::string_view to_string(change_action a) noexcept;
 /// Parses a wire name; bad_request for anything else.
 [[nodiscard]] result<change_action> parse_change_action(std::string_view name);
-/// The wire names of roles, custody and policy ("owner", "broker", "open"...).
+/// The wire name of a role ("owner", "admin", "member").
 [[nodiscard]] std::string_view to_string(member_role r) noexcept;
+/// Parses a role's wire name; bad_request for anything else.
 [[nodiscard]] result<member_role> parse_member_role(std::string_view name);
 
 /// One membership step, with the proposal that asked for it when there is one.
@@ -85,12 +89,12 @@ struct manifest {
   digest32 changes_hash{};
   digest32 members_hash{};
 
-  /// The 184 canonical bytes.
+  /// The manifest_size canonical bytes.
   [[nodiscard]] bytes canonical_bytes() const;
   /// SHA-256 of the canonical bytes: the next epoch's prev_hash.
   [[nodiscard]] digest32 hash() const;
   /// sig = Ed25519(issuer, canonical bytes).
-  [[nodiscard]] sig64 sign(const signing_key& issuer) const;
+  [[nodiscard]] sig64 sign(const signing_key& issuer_key) const;
   /// Strict verification (section 2.1) of sig under signer_pk.
   [[nodiscard]] bool verify(byte_view sig, byte_view signer_pk) const;
   friend bool operator==(const manifest&, const manifest&) = default;
@@ -128,9 +132,12 @@ struct commit_input {
 /// Checks a commit (sections 6.3 to 6.6): the genesis rule for epoch 1; in client custody the
 /// issuer is owner or admin of prev and every change carries a valid proposal (by_pk certifies by,
 /// signature over epoch-1) by an entitled proposer; every change applies in order; in client
-/// custody the issuer is a member of the result. Returns the new member set, or an error whose
-/// message names the failed check (bad_signature for a proposal, forbidden for entitlement,
-/// bad_request for an inapplicable change or the genesis rule).
+/// custody the issuer is owner or admin of the result too. Returns the new member set, or an
+/// error whose message names the failed check, the change and the user id (bad_signature for a
+/// missing or bad proposal, bad_key when by_pk is not by's key, forbidden for the issuer or an
+/// entitlement, bad_request for an inapplicable change, a role `owner` outside the genesis, or the
+/// genesis rule). In broker custody it checks neither the issuer (it does not know the broker id)
+/// nor proposals.
 [[nodiscard]] result<member_set> apply_commit(const commit_input& in);
 
 }  // namespace sealcast::crypto

@@ -13,18 +13,18 @@ namespace sealcast::crypto {
 
 /// Size of a wrapped group key: enc(32) || ciphertext(32) || tag(16).
 inline constexpr std::size_t wrapped_key_size = 80;
-/// Domain labels of the key commitment and of the wrap's HPKE info (PROTOCOL.md section 6).
-inline constexpr std::string_view key_id_label = "sealcast/v1/keyid";
-inline constexpr std::string_view wrap_label = "sealcast/v1/wrap";
+/// Domain labels of the key commitment and of the wrap's HPKE info (docs/protocol.md section 6).
+inline constexpr std::string_view key_id_label = "sealcast/v2/keyid";
+inline constexpr std::string_view wrap_label = "sealcast/v2/wrap";
 
 /// A fresh random K_e.
 [[nodiscard]] group_key generate_group_key();
 
-/// key_id = SHA-256("sealcast/v1/keyid" || group_id || u64be(epoch) || K)[0:16]: a commitment
+/// key_id = SHA-256("sealcast/v2/keyid" || group_id || u64be(epoch) || K)[0:16]: a commitment
 /// to the key that members check after unwrapping.
 [[nodiscard]] id16 key_id(const id16& group, std::uint64_t epoch, const group_key& key);
 
-/// The wrap's HPKE info: "sealcast/v1/wrap" || group_id || u64be(epoch).
+/// The wrap's HPKE info: "sealcast/v2/wrap" || group_id || u64be(epoch).
 [[nodiscard]] bytes wrap_info(const id16& group, std::uint64_t epoch);
 
 /// HPKE-wraps K to one member's kx_pk (aad = key_id bytes); returns the 80-byte blob.

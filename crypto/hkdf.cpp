@@ -18,7 +18,7 @@ namespace {
 // (At namespace scope: clang-analyzer misreads a function-local one as destroyed on return.)
 thread_local std::unique_ptr<Botan::MessageAuthenticationCode> hmac_tls;
 
-Botan::MessageAuthenticationCode& hmac_sha256() {
+Botan::MessageAuthenticationCode& hmac_object() {
   if (!hmac_tls) {
     hmac_tls = Botan::MessageAuthenticationCode::create_or_throw("HMAC(SHA-256)");
   }
@@ -27,7 +27,7 @@ Botan::MessageAuthenticationCode& hmac_sha256() {
 
 // Drops the key from the thread's HMAC object when an operation ends, even by exception.
 struct hmac_lease {
-  Botan::MessageAuthenticationCode& mac = hmac_sha256();
+  Botan::MessageAuthenticationCode& mac = hmac_object();
   hmac_lease() = default;
   hmac_lease(const hmac_lease&) = delete;
   hmac_lease& operator=(const hmac_lease&) = delete;
@@ -81,6 +81,15 @@ void hkdf_expand(std::span<std::uint8_t> out, byte_view prk, byte_parts info) {
     done += n;
   }
   secure_wipe(t.data(), t.size());
+}
+
+void hmac_sha256(std::span<std::uint8_t, 32> out, byte_view key, byte_parts data) {
+  hmac_lease h;
+  set_hmac_key(h.mac, key);
+  for (auto p : data) {
+    h.mac.update(p.data(), p.size());
+  }
+  h.mac.final(out.data());
 }
 
 }  // namespace detail

@@ -10,15 +10,15 @@
 namespace sealcast::crypto {
 
 /// Domain label of the signature that binds an X25519 key to an identity.
-inline constexpr std::string_view kx_sig_label = "sealcast/v1/kx";
+inline constexpr std::string_view kx_sig_label = "sealcast/v2/kx";
 
-/// user_id = SHA-256(sign_pk)[0:16] (PROTOCOL.md section 2); the broker_id is derived the same way.
+/// user_id = SHA-256(sign_pk)[0:16] (docs/protocol.md section 2); the broker_id is derived the same way.
 [[nodiscard]] id16 user_id_of(byte_view sign_pk);
 
-/// The signed bytes of kx_sig: "sealcast/v1/kx" || kx_pk.
+/// The signed bytes of kx_sig: "sealcast/v2/kx" || kx_pk.
 [[nodiscard]] bytes kx_sig_input(byte_view kx_pk);
 
-/// True when kx_sig is sign_pk's Ed25519 signature of "sealcast/v1/kx" || kx_pk.
+/// True when kx_sig is sign_pk's Ed25519 signature of "sealcast/v2/kx" || kx_pk.
 [[nodiscard]] bool verify_kx_sig(byte_view sign_pk, byte_view kx_pk, byte_view kx_sig) noexcept;
 
 /// The public half of an identity, as it travels in hello and user_keys.

@@ -7,6 +7,7 @@
 #include <cstdint>
 #include <map>
 #include <string_view>
+#include <utility>
 
 #include "common/bytes.hpp"
 #include "common/error.hpp"
@@ -34,7 +35,8 @@ class sender_chain {
  public:
   sender_chain() = default;
   sender_chain(chain_key chain, std::uint32_t next) : chain_(std::move(chain)), next_(next) {}
-  /// The next index and its message key; advances. bad_request when the index space is used up.
+  /// The next index and its message key; advances. bad_request when the index space is used up
+  /// (index 2^32 - 1 is never handed out, so next_index() always fits).
   [[nodiscard]] result<std::pair<std::uint32_t, aead_key>> next();
   /// Moves `n` indexes forward without using them (after a restart, section 7.3).
   void skip(std::uint32_t n);
@@ -52,8 +54,8 @@ class receiver_chain {
   receiver_chain() = default;
   receiver_chain(chain_key chain, std::uint32_t next) : chain_(std::move(chain)), next_(next) {}
   /// The message key of index i, consumed: errc::replay when i was already used or its skipped
-  /// key was dropped (older than the reorder window), errc::too_large when i >= next + max_skip.
-  /// Nothing changes when it fails.
+  /// key was dropped (older than the reorder window), errc::too_large when i >= next + max_skip
+  /// (or i = 2^32 - 1, which no sender uses). Nothing changes when it fails.
   [[nodiscard]] result<aead_key> take(std::uint32_t i);
   [[nodiscard]] std::uint32_t next_index() const noexcept { return next_; }
   [[nodiscard]] const chain_key& key() const noexcept { return chain_; }

@@ -94,7 +94,7 @@ class fixed_secret {
   std::array<std::uint8_t, N> b_{};
 };
 
-/// The 32-byte group key K_e of one epoch (PROTOCOL.md section 6).
+/// The 32-byte group key K_e of one epoch (docs/protocol.md section 6).
 using group_key = fixed_secret<32, struct group_key_tag>;
 /// The 32-byte Ed25519 private seed (RFC 8032 section 5.1.5).
 using sign_seed = fixed_secret<32, struct sign_seed_tag>;

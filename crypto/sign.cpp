@@ -4,6 +4,7 @@
 #include <botan/pubkey.h>
 
 #include "crypto/detail/botan_rng.hpp"
+#include "crypto/detail/ed25519_strict.hpp"
 #include "crypto/random.hpp"
 
 namespace sealcast::crypto {
@@ -51,6 +52,15 @@ bool ed25519_verify(byte_view public_key, byte_view msg, byte_view sig) noexcept
   if (public_key.size() != ed25519_public_size || sig.size() != ed25519_signature_size) {
     return false;
   }
+  // Botan 2.19 checks S < 2^253, that A decodes to a point, and the cofactorless equation (R
+  // compared byte for byte); the precheck adds the rest of the strict rule. An A that is not a
+  // point is left to Botan's decoder, so verification skips ed25519_public_key_ok's
+  // exponentiation.
+  const auto refusal =
+      detail::ed25519_precheck(public_key.first<ed25519_public_size>(), sig.first<ed25519_signature_size>());
+  if (refusal != detail::ed25519_refusal::none) {
+    return false;
+  }
   try {
     const Botan::Ed25519_PublicKey pk(public_key.data(), public_key.size());
     Botan::PK_Verifier verifier(pk, "Pure");
@@ -58,6 +68,15 @@ bool ed25519_verify(byte_view public_key, byte_view msg, byte_view sig) noexcept
   } catch (const std::exception&) {
     return false;  // a malformed key is just a failed verification to our callers
   }
+}
+
+bool ed25519_public_key_ok(byte_view public_key) noexcept {
+  if (public_key.size() != ed25519_public_size) {
+    return false;
+  }
+  const auto pk = public_key.first<ed25519_public_size>();
+  return detail::ed25519_is_canonical_point(pk) && !detail::ed25519_has_small_order(pk) &&
+         detail::ed25519_is_on_curve(pk);
 }
 
 }  // namespace sealcast::crypto

@@ -38,8 +38,14 @@ class signing_key {
   std::shared_ptr<const impl> impl_;
 };
 
-/// Ed25519 verification. False, never an exception, for a bad signature or any input of the
-/// wrong length.
+/// Strict Ed25519 verification, the one rule broker and clients share (libsodium's
+/// crypto_sign_verify_detached): refuses a public key or R that is a small-order point or not
+/// canonically encoded, refuses S >= L, then checks [S]B = R + [h]A without the cofactor. False,
+/// never an exception, for a bad signature or any input of the wrong length.
 [[nodiscard]] bool ed25519_verify(byte_view public_key, byte_view msg, byte_view sig) noexcept;
+
+/// True when public_key could pass ed25519_verify: 32 bytes, a curve point, canonically
+/// encoded and not of small order. For refusing a key when it is presented (hello).
+[[nodiscard]] bool ed25519_public_key_ok(byte_view public_key) noexcept;
 
 }  // namespace sealcast::crypto

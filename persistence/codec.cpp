@@ -164,6 +164,54 @@ constexpr std::uint8_t max_kind = 3;
 constexpr std::uint8_t max_outcome = 2;
 // user(16) + kx_pk(32) + role(1): used to bound a member count before reserving.
 constexpr std::size_t manifest_member_size = 49;
+// Change lines: actions are 1..5, roles 0 (none) to 3.
+constexpr std::uint8_t max_change_action = 5;
+constexpr std::uint8_t max_change_role = 3;
+// The smallest change: action(1) + user(16) + kx_pk(32) + role(1) + two absent flags.
+constexpr std::size_t min_change_size = 52;
+
+// A change: the fixed change line, then `by` and the proposal only when present, so broker
+// custody changes cost 52 bytes. Absent parts decode as zeros.
+void put_changes(writer& w, const std::vector<change_record>& changes) {
+  w.u32(static_cast<std::uint32_t>(changes.size()));
+  for (const auto& c : changes) {
+    w.u8(c.action).id(c.user).fixed(c.kx_pk).u8(c.role).flag(c.has_by);
+    if (c.has_by) w.id(c.by);
+    w.flag(c.has_proposal);
+    if (c.has_proposal) w.fixed(c.by_pk).fixed(c.sig);
+  }
+}
+
+void get_changes(reader& in, std::vector<change_record>& out) {
+  std::uint32_t n = 0;
+  in.u32(n);
+  out.clear();
+  if (n > in.remaining() / min_change_size) {
+    in.fail("change count " + std::to_string(n) + " exceeds the value");
+    return;
+  }
+  out.resize(n);
+  for (auto& c : out) {
+    in.u8(c.action);
+    if (c.action < 1 || c.action > max_change_action) {
+      in.fail("change action " + std::to_string(c.action) + " out of range");
+    }
+    in.id(c.user);
+    in.fixed(c.kx_pk);
+    in.u8(c.role);
+    if (c.role > max_change_role) in.fail("change role " + std::to_string(c.role) + " out of range");
+    in.flag(c.has_by);
+    c.by = {};
+    if (c.has_by) in.id(c.by);
+    in.flag(c.has_proposal);
+    c.by_pk = {};
+    c.sig = {};
+    if (c.has_proposal) {
+      in.fixed(c.by_pk);
+      in.fixed(c.sig);
+    }
+  }
+}
 
 }  // namespace
 
@@ -184,10 +232,13 @@ status decode(byte_view value, user_record& out) {
 }
 
 bytes encode(const group_record& r) {
-  return writer{}.str(r.name).enumeration(r.policy).enumeration(r.custody).u32(r.max_members)
+  writer w;
+  w.str(r.name).enumeration(r.policy).enumeration(r.custody).u32(r.max_members)
       .id(r.owner).u64(r.epoch).u64(r.next_seq).u64(r.created_ms).u64(r.epoch_created_ms)
       .u64(r.epoch_message_count).u64(r.pending_epoch).str(r.rekey_reason).flag(r.rekey_after_removal)
-      .u64(r.rekey_requested_ms).take();
+      .u64(r.rekey_requested_ms);
+  put_changes(w, r.pending_changes);
+  return w.take();
 }
 
 status decode(byte_view value, group_record& out) {
@@ -206,6 +257,7 @@ status decode(byte_view value, group_record& out) {
   in.str(out.rekey_reason);
   in.flag(out.rekey_after_removal);
   in.u64(out.rekey_requested_ms);
+  get_changes(in, out.pending_changes);
   return in.finish();
 }
 
@@ -227,8 +279,10 @@ bytes encode(const epoch_record& r) {
   w.id(r.key_id).u8(r.alg).fixed(r.prev_hash).fixed(r.manifest_hash);
   w.u32(static_cast<std::uint32_t>(r.members.size()));
   for (const auto& m : r.members) w.id(m.user).fixed(m.kx_pk).enumeration(m.role);
-  w.id(r.issuer).fixed(r.signature).u64(r.created_ms).u64(r.expires_ms).u64(r.message_count)
-      .flag(r.removal);
+  w.id(r.issuer).fixed(r.signature).enumeration(r.custody).enumeration(r.policy).flag(r.has_issuer_pk);
+  if (r.has_issuer_pk) w.fixed(r.issuer_pk);
+  put_changes(w, r.changes);
+  w.u64(r.created_ms).u64(r.expires_ms).u64(r.message_count).flag(r.removal);
   return w.take();
 }
 
@@ -253,6 +307,12 @@ status decode(byte_view value, epoch_record& out) {
   }
   in.id(out.issuer);
   in.fixed(out.signature);
+  in.enumeration(out.custody, max_custody);
+  in.enumeration(out.policy, max_policy);
+  in.flag(out.has_issuer_pk);
+  out.issuer_pk = {};
+  if (out.has_issuer_pk) in.fixed(out.issuer_pk);
+  get_changes(in, out.changes);
   in.u64(out.created_ms);
   in.u64(out.expires_ms);
   in.u64(out.message_count);
@@ -261,7 +321,7 @@ status decode(byte_view value, epoch_record& out) {
 }
 
 bytes encode(const message_record& r) {
-  return writer{}.id(r.id).id(r.sender).u64(r.epoch).u8(r.alg).blob(r.nonce).blob(r.ct).fixed(r.sig)
+  return writer{}.id(r.id).id(r.sender).u64(r.epoch).u32(r.index).u8(r.alg).blob(r.nonce).blob(r.ct).fixed(r.sig)
       .u64(r.ts_ms).u32(r.recipient_count).u32(r.delivery_attempts).take();
 }
 
@@ -270,6 +330,7 @@ status decode(byte_view value, message_record& out) {
   in.id(out.id);
   in.id(out.sender);
   in.u64(out.epoch);
+  in.u32(out.index);
   in.u8(out.alg);
   in.blob(out.nonce);
   in.blob(out.ct);

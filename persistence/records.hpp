@@ -48,6 +48,23 @@ struct user_record {
   friend bool operator==(const user_record&, const user_record&) = default;
 };
 
+/// One membership change of an epoch, or a client-custody proposal waiting for its commit
+/// (PROTOCOL.md section 6.1 to 6.3). Raw bytes rather than enums: action is a change_action and
+/// role a member_role value, or 0 for none (remove, leave), exactly as in the signed change line.
+struct change_record {
+  std::uint8_t action = 0;  ///< change_action value
+  id16 user;
+  key32 kx_pk{};          ///< add and join; zeros otherwise
+  std::uint8_t role = 0;  ///< member_role value for add, join and role; 0 = none
+  bool has_by = false;    ///< whether `by` names who asked (the broker's own rotations have none)
+  id16 by;
+  bool has_proposal = false;  ///< client custody: by_pk and sig carry the proposal
+  key32 by_pk{};
+  sig64 sig{};
+
+  friend bool operator==(const change_record&, const change_record&) = default;
+};
+
 /// A group and the state its actor restarts from (groups family, keyed by id).
 struct group_record {
   id16 id;
@@ -65,6 +82,7 @@ struct group_record {
   std::string rekey_reason;
   bool rekey_after_removal = false;  ///< the pending rekey blocks publishing (removal or leave)
   std::uint64_t rekey_requested_ms = 0;  ///< so a restarted broker knows the deadline
+  std::vector<change_record> pending_changes;  ///< client custody: accepted proposals, in arrival order
 
   friend bool operator==(const group_record&, const group_record&) = default;
 };
@@ -89,7 +107,7 @@ struct user_group_entry {
   friend bool operator==(const user_group_entry&, const user_group_entry&) = default;
 };
 
-/// One member line of an epoch manifest.
+/// One member of an epoch's member set.
 struct manifest_member {
   id16 user;
   key32 kx_pk{};
@@ -98,7 +116,8 @@ struct manifest_member {
   friend bool operator==(const manifest_member&, const manifest_member&) = default;
 };
 
-/// One epoch of a group, with what is needed to rebuild its manifest (epochs family).
+/// One epoch of a group, with what is needed to rebuild its manifest and its key frames
+/// (epochs family).
 struct epoch_record {
   id16 group;
   std::uint64_t epoch = 0;
@@ -106,9 +125,14 @@ struct epoch_record {
   std::uint8_t alg = 0;  ///< alg_id of PROTOCOL.md section 6
   hash32 prev_hash{};
   hash32 manifest_hash{};
-  std::vector<manifest_member> members;
+  std::vector<manifest_member> members;  ///< the epoch's full member set
   id16 issuer;
   sig64 signature{};
+  key_custody custody = key_custody::broker;
+  group_policy policy = group_policy::invite;
+  bool has_issuer_pk = false;  ///< client custody: the committer's key is stored for key frames
+  key32 issuer_pk{};
+  std::vector<change_record> changes;  ///< this epoch's changes against the previous one, in order
   std::uint64_t created_ms = 0;
   std::uint64_t expires_ms = 0;
   std::uint64_t message_count = 0;
@@ -133,6 +157,7 @@ struct message_record {
   id16 id;
   id16 sender;
   std::uint64_t epoch = 0;
+  std::uint32_t index = 0;  ///< the sender's ratchet index (PROTOCOL.md section 7.1)
   std::uint8_t alg = 0;
   bytes nonce;
   bytes ct;

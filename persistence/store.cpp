@@ -80,6 +80,15 @@ status check_known_families(const std::string& path, const rocksdb::DBOptions& o
   return {};
 }
 
+// What an operator needs to know about an older database this build refuses.
+std::string schema_change_note(std::uint64_t found) {
+  if (found > schema_version) return " (written by a newer Sealcast?)";
+  if (found == schema_version) return {};
+  return ". Protocol v2 changed the stored manifests (epochs keep their signed changes instead of "
+         "v1's member lists, and v1 clients cannot talk to this broker), so a v1 data directory must "
+         "be started fresh (move it aside) or kept with a v1 build";
+}
+
 rocksdb::Options make_options(const store_options& o) {
   rocksdb::Options opts;
   opts.create_if_missing = o.create_if_missing;
@@ -133,7 +142,8 @@ result<std::unique_ptr<store>> store::open(const store_options& options) {
     return error{version.err().code, "database at '" + path + "': " + version.err().message};
   } else if (*version != schema_version) {
     return error{errc::bad_format, "database at '" + path + "' has schema version " + std::to_string(*version) +
-                                       ", this build reads version " + std::to_string(schema_version)};
+                                       ", this build reads version " + std::to_string(schema_version) +
+                                       schema_change_note(*version)};
   }
   return st;
 }

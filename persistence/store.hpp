@@ -33,8 +33,10 @@ struct store_stats {
   std::uint64_t bytes = 0;    ///< bytes of the committed RocksDB write batches
 };
 
-/// The schema version this build writes to meta and accepts.
-inline constexpr std::uint64_t schema_version = 1;
+/// The schema version this build writes to meta and accepts. 2: protocol v2 (epochs store their
+/// changes, custody, policy and issuer key; groups their pending proposals; messages their
+/// ratchet index).
+inline constexpr std::uint64_t schema_version = 2;
 
 /// Meta names used by the broker.
 namespace meta_names {

@@ -40,10 +40,16 @@ struct create_group {
   friend bool operator==(const create_group&, const create_group&) = default;
 };
 
+// The membership requests (join, leave, add_member, remove_member, set_role) carry `epoch` and
+// `proposal` in client custody (section 5, 6.3); the parser reads them when present and leaves
+// the custody check to the broker, which ignores them in broker custody.
+
 /// `join` an open group.
 struct join {
   request_id rid;
   id16 group;
+  std::optional<std::uint64_t> epoch{};  ///< client custody: the epoch the proposal was made in
+  std::optional<sig64> proposal{};       ///< client custody: the requester's proposal signature
 
   friend bool operator==(const join&, const join&) = default;
 };
@@ -52,6 +58,8 @@ struct join {
 struct leave {
   request_id rid;
   id16 group;
+  std::optional<std::uint64_t> epoch{};  ///< client custody: the epoch the proposal was made in
+  std::optional<sig64> proposal{};       ///< client custody: the requester's proposal signature
 
   friend bool operator==(const leave&, const leave&) = default;
 };
@@ -62,6 +70,8 @@ struct add_member {
   id16 group;
   id16 user;
   member_role role = member_role::member;  ///< member or admin; absent on the wire means member
+  std::optional<std::uint64_t> epoch{};    ///< client custody: the epoch the proposal was made in
+  std::optional<sig64> proposal{};         ///< client custody: the requester's proposal signature
 
   friend bool operator==(const add_member&, const add_member&) = default;
 };
@@ -71,8 +81,22 @@ struct remove_member {
   request_id rid;
   id16 group;
   id16 user;
+  std::optional<std::uint64_t> epoch{};  ///< client custody: the epoch the proposal was made in
+  std::optional<sig64> proposal{};       ///< client custody: the requester's proposal signature
 
   friend bool operator==(const remove_member&, const remove_member&) = default;
+};
+
+/// `set_role` of a member (owner or admin).
+struct set_role {
+  request_id rid;
+  id16 group;
+  id16 user;
+  member_role role = member_role::member;  ///< member or admin (required on the wire)
+  std::optional<std::uint64_t> epoch{};    ///< client custody: the epoch the proposal was made in
+  std::optional<sig64> proposal{};         ///< client custody: the requester's proposal signature
+
+  friend bool operator==(const set_role&, const set_role&) = default;
 };
 
 /// `group_info`.
@@ -122,11 +146,22 @@ struct keys {
   friend bool operator==(const keys&, const keys&) = default;
 };
 
+/// `manifests`: the group's signed epoch history from `from_epoch` on (section 6.7).
+struct manifests {
+  request_id rid;
+  id16 group;
+  std::uint64_t from_epoch = 1;          ///< at least 1
+  std::optional<std::uint64_t> limit{};  ///< 1 to max_manifests_limit; absent: default_manifests_limit
+
+  friend bool operator==(const manifests&, const manifests&) = default;
+};
+
 /// `publish` a group message (section 7).
 struct publish {
   request_id rid;
   id16 group;
   std::uint64_t epoch = 0;
+  std::uint32_t index = 0;  ///< the sender's ratchet index in this epoch (section 7.1)
   aead_alg alg = aead_alg::aes_256_gcm;
   bytes nonce;  ///< nonce_size(alg) bytes
   bytes ct;     ///< at least min_ct_size bytes
@@ -170,15 +205,16 @@ struct ack_direct {
   friend bool operator==(const ack_direct&, const ack_direct&) = default;
 };
 
-/// `rekey`: a client-custody epoch key, answering a rekey_request (section 6).
+/// `rekey`: a client-custody commit answering a rekey_request (section 6.4).
 struct rekey {
   request_id rid;
   id16 group;
   std::uint64_t epoch = 0;
   id16 key_id;
   aead_alg alg = aead_alg::aes_256_gcm;
+  std::uint64_t changes = 0;            ///< how many pending changes the commit applies, in order
+  sig64 sig{};                          ///< the committer's signature of the new epoch's manifest
   std::map<id16, wrapped_key> wrapped;  ///< user id -> K_e wrapped to that user
-  sig64 manifest_sig{};
 
   friend bool operator==(const rekey&, const rekey&) = default;
 };
@@ -188,10 +224,11 @@ struct rekey {
 namespace sealcast::protocol {
 
 /// Any frame a client sends.
-using client_frame = std::variant<client::hello, client::create_group, client::join, client::leave, client::add_member,
-                                  client::remove_member, client::group_info, client::list_groups, client::presence,
-                                  client::list_users, client::user_keys, client::keys, client::publish, client::ack,
-                                  client::fetch, client::direct, client::ack_direct, client::rekey>;
+using client_frame =
+    std::variant<client::hello, client::create_group, client::join, client::leave, client::add_member,
+                 client::remove_member, client::set_role, client::group_info, client::list_groups, client::presence,
+                 client::list_users, client::user_keys, client::keys, client::manifests, client::publish, client::ack,
+                 client::fetch, client::direct, client::ack_direct, client::rekey>;
 
 /// The frame's rid, for the frames that carry one.
 [[nodiscard]] std::optional<request_id> rid_of(const client_frame& f);

@@ -20,7 +20,10 @@
 //
 // Reading rules beyond PROTOCOL.md, applied to every frame:
 // - an optional field that is null counts as absent; a required one that is null is an error;
-// - integers are JSON integers in [0, 2^64): "1", 1.0, 1e2, -1 and 1.5 are refused;
+// - integers are JSON integers in [0, 2^64), `index` in [0, 2^32): "1", 1.0, 1e2, -1 and 1.5
+//   are refused;
+// - a change carries kx_pk exactly for add and join, role exactly for add, join and role, and a
+//   key frame or manifest entry carries issuer_pk exactly in client custody (see `change`);
 // - ids are exactly 32 lowercase hex characters; base64 is canonical, padded, without spaces;
 // - rid is required on every request except hello, ack and ack_direct, and must be a JSON
 //   string or number (numbers are echoed with their exact source text); a frame without a
@@ -43,8 +46,8 @@ namespace sealcast::protocol {
 
 /// Reads an ok reply's fields as the result of a known request. Defined for empty_result,
 /// create_group_result, epoch_result, group_info_result, list_groups_result, presence_result,
-/// list_users_result, user_keys_result, keys_result, publish_result, fetch_result and
-/// direct_result.
+/// list_users_result, user_keys_result, keys_result, manifests_result, publish_result,
+/// fetch_result and direct_result.
 template <class T>
 [[nodiscard]] result<T> parse_ok_result(const server::ok& reply);
 /// @cond explicit instantiations, defined in parse_results.cpp
@@ -57,6 +60,7 @@ extern template result<presence_result> parse_ok_result<presence_result>(const s
 extern template result<list_users_result> parse_ok_result<list_users_result>(const server::ok&);
 extern template result<user_keys_result> parse_ok_result<user_keys_result>(const server::ok&);
 extern template result<keys_result> parse_ok_result<keys_result>(const server::ok&);
+extern template result<manifests_result> parse_ok_result<manifests_result>(const server::ok&);
 extern template result<publish_result> parse_ok_result<publish_result>(const server::ok&);
 extern template result<fetch_result> parse_ok_result<fetch_result>(const server::ok&);
 extern template result<direct_result> parse_ok_result<direct_result>(const server::ok&);
@@ -72,12 +76,14 @@ extern template result<direct_result> parse_ok_result<direct_result>(const serve
 [[nodiscard]] std::string to_json(const client::leave& f);
 [[nodiscard]] std::string to_json(const client::add_member& f);
 [[nodiscard]] std::string to_json(const client::remove_member& f);
+[[nodiscard]] std::string to_json(const client::set_role& f);
 [[nodiscard]] std::string to_json(const client::group_info& f);
 [[nodiscard]] std::string to_json(const client::list_groups& f);
 [[nodiscard]] std::string to_json(const client::presence& f);
 [[nodiscard]] std::string to_json(const client::list_users& f);
 [[nodiscard]] std::string to_json(const client::user_keys& f);
 [[nodiscard]] std::string to_json(const client::keys& f);
+[[nodiscard]] std::string to_json(const client::manifests& f);
 [[nodiscard]] std::string to_json(const client::publish& f);
 [[nodiscard]] std::string to_json(const client::ack& f);
 [[nodiscard]] std::string to_json(const client::fetch& f);
@@ -103,6 +109,12 @@ extern template result<direct_result> parse_ok_result<direct_result>(const serve
 [[nodiscard]] std::string to_json(const server::presence& f);
 [[nodiscard]] std::string to_json(const server::rekey_request& f);
 /// @}
+/// The part of an epoch's key frames that every member shares, serialized once: the whole frame
+/// up to the opening quote of `wrapped`, which comes last (f.wrapped is not used).
+[[nodiscard]] std::string key_frame_prefix(const server::key& f);
+/// One member's key frame from key_frame_prefix(): prefix + base64(wrapped) + `"}`. Equal to
+/// to_json() of the frame with that `wrapped`.
+[[nodiscard]] std::string finish_key_frame(std::string_view prefix, const wrapped_key& wrapped);
 /// Serializes whichever broker frame `f` holds.
 [[nodiscard]] std::string to_json(const server_frame& f);
 /// Serializes a batch: {"type":"batch","items":[...]}.
@@ -130,12 +142,20 @@ extern template result<direct_result> parse_ok_result<direct_result>(const serve
 [[nodiscard]] std::string make_ok(const request_id& rid, const list_users_result& r);
 [[nodiscard]] std::string make_ok(const request_id& rid, const user_keys_result& r);
 [[nodiscard]] std::string make_ok(const request_id& rid, const keys_result& r);
+[[nodiscard]] std::string make_ok(const request_id& rid, const manifests_result& r);
 [[nodiscard]] std::string make_ok(const request_id& rid, const publish_result& r);
 [[nodiscard]] std::string make_ok(const request_id& rid, const fetch_result& r);
 [[nodiscard]] std::string make_ok(const request_id& rid, const direct_result& r);
 /// @}
 /// The keys reply from already-serialized key frames (as to_json(server::key) wrote them).
 [[nodiscard]] std::string make_keys_ok(const request_id& rid, std::span<const std::string_view> key_frames);
+/// One manifests entry as a JSON object ({"epoch":..,...,"changes":[..]}), for the broker to
+/// serialize each epoch once and splice cached entries with make_manifests_ok().
+[[nodiscard]] std::string to_json(const manifest_entry& e);
+/// The manifests reply from already-serialized entries (as to_json(manifest_entry) wrote them);
+/// `next` is written as null when absent.
+[[nodiscard]] std::string make_manifests_ok(const request_id& rid, std::span<const std::string_view> entries,
+                                            std::optional<std::uint64_t> next);
 /// The fetch reply from already-serialized message frames (as to_json(server::message) wrote them).
 [[nodiscard]] std::string make_fetch_ok(const request_id& rid, std::span<const std::string_view> message_frames);
 

@@ -1,6 +1,7 @@
 // Parsing of client -> broker frames: one reader function per type, dispatched by `type`.
 
 #include <iterator>
+#include <string>
 #include <variant>
 
 #include <boost/json/object.hpp>
@@ -45,15 +46,36 @@ client_frame read_group_request(reader& r, const request_id& rid) {
   return f;
 }
 
+// A change request's client-custody fields (section 5): the proposal and the epoch it was made in.
+template <class F>
+void read_proposal(reader& r, F& f) {
+  f.epoch = r.opt_u64("epoch");
+  f.proposal = r.opt_b64_fixed<64>("proposal");
+}
+
+// add_member and set_role take member or admin; owner only ever comes from the genesis commit.
+member_role read_assignable_role(reader& r) {
+  const member_role role = r.role("role");
+  if (role == member_role::owner) r.fail("role", "must be one of admin, member");
+  return role;
+}
+
+template <class F>
+client_frame read_self_change(reader& r, const request_id& rid) {
+  F f;
+  f.rid = rid;
+  f.group = r.id("group");
+  read_proposal(r, f);
+  return f;
+}
+
 client_frame read_add_member(reader& r, const request_id& rid) {
   client::add_member f;
   f.rid = rid;
   f.group = r.id("group");
   f.user = r.id("user");
-  if (r.has("role")) {
-    f.role = r.role("role");
-    if (f.role == member_role::owner) r.fail("role", "must be one of admin, member");
-  }
+  if (r.has("role")) f.role = read_assignable_role(r);
+  read_proposal(r, f);
   return f;
 }
 
@@ -62,6 +84,17 @@ client_frame read_remove_member(reader& r, const request_id& rid) {
   f.rid = rid;
   f.group = r.id("group");
   f.user = r.id("user");
+  read_proposal(r, f);
+  return f;
+}
+
+client_frame read_set_role(reader& r, const request_id& rid) {
+  client::set_role f;
+  f.rid = rid;
+  f.group = r.id("group");
+  f.user = r.id("user");
+  f.role = read_assignable_role(r);
+  read_proposal(r, f);
   return f;
 }
 
@@ -87,11 +120,24 @@ client_frame read_keys(reader& r, const request_id& rid) {
   return f;
 }
 
+client_frame read_manifests(reader& r, const request_id& rid) {
+  client::manifests f;
+  f.rid = rid;
+  f.group = r.id("group");
+  f.from_epoch = r.u64("from_epoch");
+  if (f.from_epoch == 0) r.fail("from_epoch", "must be at least 1");
+  f.limit = r.opt_u64("limit");
+  if (f.limit && (*f.limit == 0 || *f.limit > max_manifests_limit))
+    r.fail("limit", "must be from 1 to " + std::to_string(max_manifests_limit));
+  return f;
+}
+
 client_frame read_publish(reader& r, const request_id& rid) {
   client::publish f;
   f.rid = rid;
   f.group = r.id("group");
   f.epoch = r.u64("epoch");
+  f.index = r.u32("index");
   f.alg = r.alg("alg");
   f.nonce = r.b64("nonce");
   r.check_nonce("nonce", f.nonce, f.alg);
@@ -138,8 +184,9 @@ client_frame read_rekey(reader& r, const request_id& rid) {
   f.epoch = r.u64("epoch");
   f.key_id = r.id("key_id");
   f.alg = r.alg("alg");
+  f.changes = r.u64("changes");
+  f.sig = r.b64_fixed<64>("sig");
   f.wrapped = r.wrapped_map("wrapped");
-  f.manifest_sig = r.b64_fixed<64>("manifest_sig");
   return f;
 }
 
@@ -157,16 +204,18 @@ constexpr frame_spec specs[] = {
     {"fetch", true, read_fetch},
     {"hello", false, read_hello},
     {"create_group", true, read_create_group},
-    {"join", true, read_group_request<client::join>},
-    {"leave", true, read_group_request<client::leave>},
+    {"join", true, read_self_change<client::join>},
+    {"leave", true, read_self_change<client::leave>},
     {"add_member", true, read_add_member},
     {"remove_member", true, read_remove_member},
+    {"set_role", true, read_set_role},
     {"group_info", true, read_group_request<client::group_info>},
     {"list_groups", true, read_bare_request<client::list_groups>},
     {"presence", true, read_group_request<client::presence>},
     {"list_users", true, read_bare_request<client::list_users>},
     {"user_keys", true, read_user_keys},
     {"keys", true, read_keys},
+    {"manifests", true, read_manifests},
     {"rekey", true, read_rekey},
 };
 static_assert(std::size(specs) == std::variant_size_v<client_frame>);

@@ -72,6 +72,11 @@ void read_result(reader& r, keys_result& out) {
   r.each_object("keys", [&](reader& k) { out.keys.push_back(detail::read_key(k)); });
 }
 
+void read_result(reader& r, manifests_result& out) {
+  r.each_object("manifests", [&](reader& e) { out.manifests.push_back(detail::read_manifest_entry(e)); });
+  out.next = r.opt_u64("next");
+}
+
 void read_result(reader& r, publish_result& out) {
   out.id = r.id("id");
   out.seq = r.u64("seq");
@@ -110,6 +115,7 @@ template result<presence_result> parse_ok_result<presence_result>(const server::
 template result<list_users_result> parse_ok_result<list_users_result>(const server::ok&);
 template result<user_keys_result> parse_ok_result<user_keys_result>(const server::ok&);
 template result<keys_result> parse_ok_result<keys_result>(const server::ok&);
+template result<manifests_result> parse_ok_result<manifests_result>(const server::ok&);
 template result<publish_result> parse_ok_result<publish_result>(const server::ok&);
 template result<fetch_result> parse_ok_result<fetch_result>(const server::ok&);
 template result<direct_result> parse_ok_result<direct_result>(const server::ok&);

@@ -17,13 +17,69 @@ using detail::reader;
 
 namespace detail {
 
-std::vector<manifest_member> read_members(reader& r, std::string_view k) {
-  std::vector<manifest_member> out;
-  r.each_object(k, [&](reader& m) {
-    manifest_member e;
-    e.user = m.id("user");
-    e.kx_pk = m.b64_fixed<32>("kx_pk");
-    e.role = m.role("role");
+namespace {
+
+bool adds_member(change_action a) noexcept { return a == change_action::add || a == change_action::join; }
+
+// Reads an optional field that belongs to some actions only; present elsewhere it is refused,
+// since a signed change line has no place for it.
+template <std::size_t N>
+std::optional<std::array<std::uint8_t, N>> read_if(reader& c, std::string_view k, bool allowed, bool required,
+                                                   std::string_view where) {
+  if (allowed) return required ? c.b64_fixed<N>(k) : c.opt_b64_fixed<N>(k);
+  if (c.has(k)) c.fail(k, where);
+  return std::nullopt;
+}
+
+// Two optional fields that only make sense together (a proposal's by_pk and sig, a subject's
+// sign_pk and kx_sig).
+template <class A, class B>
+void check_pair(reader& c, const std::optional<A>& a, std::string_view ka, const std::optional<B>& b,
+                std::string_view kb) {
+  if (a && !b) c.fail(kb, "is missing (it comes with " + std::string(ka) + ")");
+  if (b && !a) c.fail(ka, "is missing (it comes with " + std::string(kb) + ")");
+}
+
+// The fields a key frame and a manifest entry share (section 6.2), in the same order.
+template <class T>
+void read_context(reader& r, T& f) {
+  f.epoch = r.u64("epoch");
+  f.key_id = r.id("key_id");
+  f.alg = r.alg("alg");
+  f.custody = r.custody("custody");
+  f.policy = r.policy("policy");
+  f.issuer = r.id("issuer");
+  // Only a client-custody issuer needs its key on the frame: the broker's came with the challenge.
+  const bool client_custody = f.custody == key_custody::client;
+  f.issuer_pk = read_if<32>(r, "issuer_pk", client_custody, true, "is only allowed in client custody");
+  f.sig = r.b64_fixed<64>("sig");
+  f.changes = read_changes(r, "changes", change_context::manifest);
+}
+
+}  // namespace
+
+std::vector<change> read_changes(reader& r, std::string_view k, change_context where) {
+  std::vector<change> out;
+  r.each_object(k, [&](reader& c) {
+    change e;
+    e.action = c.change_kind("action");
+    e.user = c.id("user");
+    const bool adds = adds_member(e.action);
+    e.kx_pk = read_if<32>(c, "kx_pk", adds, true, "is only allowed for add and join");
+    if (adds || e.action == change_action::role)
+      e.role = c.role("role");
+    else if (c.has("role"))
+      c.fail("role", "is only allowed for add, join and role");
+    e.by = c.opt_id("by");
+    e.by_pk = c.opt_b64_fixed<32>("by_pk");
+    e.sig = c.opt_b64_fixed<64>("sig");
+    check_pair(c, e.by_pk, "by_pk", e.sig, "sig");
+    if (e.sig && !e.by) c.fail("by", "is missing (a proposal names its proposer)");
+    if (where == change_context::rekey_request) {
+      e.sign_pk = read_if<32>(c, "sign_pk", adds, false, "is only allowed for add and join");
+      e.kx_sig = read_if<64>(c, "kx_sig", adds, false, "is only allowed for add and join");
+      check_pair(c, e.sign_pk, "sign_pk", e.kx_sig, "kx_sig");
+    }
     out.push_back(e);
   });
   return out;
@@ -32,17 +88,15 @@ std::vector<manifest_member> read_members(reader& r, std::string_view k) {
 server::key read_key(reader& r) {
   server::key f;
   f.group = r.id("group");
-  f.epoch = r.u64("epoch");
-  f.key_id = r.id("key_id");
-  f.alg = r.alg("alg");
+  read_context(r, f);
   f.wrapped = r.b64_fixed<80>("wrapped");
-  f.custody = r.custody("custody");
-  f.issuer = r.id("issuer");
-  reader m = r.child("manifest");
-  f.manifest.prev_hash = m.b64_fixed<32>("prev_hash");
-  f.manifest.members = read_members(m, "members");
-  f.manifest.sig = m.b64_fixed<64>("sig");
   return f;
+}
+
+manifest_entry read_manifest_entry(reader& r) {
+  manifest_entry e;
+  read_context(r, e);
+  return e;
 }
 
 server::message read_message(reader& r) {
@@ -52,6 +106,7 @@ server::message read_message(reader& r) {
   f.id = r.id("id");
   f.sender = r.id("sender");
   f.epoch = r.u64("epoch");
+  f.index = r.u32("index");
   f.alg = r.alg("alg");
   f.nonce = r.b64("nonce");
   r.check_nonce("nonce", f.nonce, f.alg);
@@ -151,7 +206,7 @@ server_frame read_rekey_request(reader& r, std::string_view) {
   f.epoch = r.u64("epoch");
   f.reason = r.str("reason");
   f.prev_hash = r.b64_fixed<32>("prev_hash");
-  f.members = detail::read_members(r, "members");
+  f.changes = detail::read_changes(r, "changes", detail::change_context::rekey_request);
   f.deadline = r.u64("deadline");
   return f;
 }

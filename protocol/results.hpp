@@ -14,7 +14,7 @@
 
 namespace sealcast::protocol {
 
-/// `ok` without result fields: leave, rekey.
+/// `ok` without result fields: rekey.
 struct empty_result {
   friend bool operator==(const empty_result&, const empty_result&) = default;
 };
@@ -27,7 +27,7 @@ struct create_group_result {
   friend bool operator==(const create_group_result&, const create_group_result&) = default;
 };
 
-/// join, add_member, remove_member: the epoch the change started.
+/// join, leave, add_member, remove_member, set_role: the reply's `epoch` (section 5).
 struct epoch_result {
   std::uint64_t epoch = 0;
 
@@ -111,6 +111,31 @@ struct keys_result {
   std::vector<server::key> keys;
 
   friend bool operator==(const keys_result&, const keys_result&) = default;
+};
+
+/// One entry of manifests' `manifests` (section 6.7): a key frame without type, group and
+/// wrapped.
+struct manifest_entry {
+  std::uint64_t epoch = 0;
+  id16 key_id;
+  aead_alg alg = aead_alg::aes_256_gcm;
+  key_custody custody = key_custody::broker;
+  group_policy policy = group_policy::invite;
+  id16 issuer;
+  std::optional<key32> issuer_pk{};  ///< client custody only
+  sig64 sig{};
+  std::vector<change> changes{};
+
+  friend bool operator==(const manifest_entry&, const manifest_entry&) = default;
+};
+
+/// manifests: epochs oldest first, and the epoch to ask for next (absent, null on the wire, once
+/// the list reached the current epoch).
+struct manifests_result {
+  std::vector<manifest_entry> manifests{};
+  std::optional<std::uint64_t> next{};
+
+  friend bool operator==(const manifests_result&, const manifests_result&) = default;
 };
 
 /// publish: the stored message's id, seq and timestamp.

@@ -16,22 +16,23 @@
 
 namespace sealcast::protocol {
 
-/// One member line of a manifest or rekey_request: {"user","kx_pk","role"}.
-struct manifest_member {
+/// One membership change of an epoch (section 6.2), as key frames, manifest entries and
+/// rekey_request carry it: {"action","user","kx_pk","role","by","by_pk","sig"}. The parser
+/// holds it to its shape: kx_pk present exactly for add and join, role exactly for add, join and
+/// role, by_pk and sig together and only with by; sign_pk and kx_sig only inside a rekey_request
+/// and only for add and join.
+struct change {
+  change_action action = change_action::add;
   id16 user;
-  key32 kx_pk{};
-  member_role role = member_role::member;
+  std::optional<key32> kx_pk{};       ///< the subject's X25519 key: add and join
+  std::optional<member_role> role{};  ///< the subject's (new) role: add, join and role
+  std::optional<id16> by{};           ///< who asked; absent for the broker's own changes
+  std::optional<key32> by_pk{};       ///< client custody: the proposer's Ed25519 key
+  std::optional<sig64> sig{};         ///< client custody: the proposal signature (section 6.3)
+  std::optional<key32> sign_pk{};     ///< rekey_request only: the subject's Ed25519 key
+  std::optional<sig64> kx_sig{};      ///< rekey_request only: the subject's binding of kx_pk
 
-  friend bool operator==(const manifest_member&, const manifest_member&) = default;
-};
-
-/// The `manifest` object of a key frame: {"prev_hash","members","sig"}.
-struct epoch_manifest {
-  hash32 prev_hash{};
-  std::vector<manifest_member> members;
-  sig64 sig{};
-
-  friend bool operator==(const epoch_manifest&, const epoch_manifest&) = default;
+  friend bool operator==(const change&, const change&) = default;
 };
 
 /// One entry of welcome's `groups`: {"group","name","epoch","role"}.
@@ -109,16 +110,21 @@ struct error {
   friend bool operator==(const error&, const error&) = default;
 };
 
-/// `key`: one epoch's group key wrapped to the recipient (section 6).
+/// `key`: one epoch's signed context and its group key wrapped to the recipient (section 6.2).
+/// Everything but `wrapped` is the same for every member of the epoch; `wrapped` is written
+/// last so that key_frame_prefix() can serialize the rest once per epoch.
 struct key {
   id16 group;
   std::uint64_t epoch = 0;
   id16 key_id;
   aead_alg alg = aead_alg::aes_256_gcm;
-  wrapped_key wrapped{};
   key_custody custody = key_custody::broker;
-  id16 issuer;  ///< the broker id in broker custody, the rekeying admin in client custody
-  epoch_manifest manifest;
+  group_policy policy = group_policy::invite;
+  id16 issuer;                       ///< the broker id in broker custody, the committer in client custody
+  std::optional<key32> issuer_pk{};  ///< client custody only: the committer's Ed25519 key
+  sig64 sig{};                       ///< the issuer's signature of the epoch's manifest
+  std::vector<change> changes{};     ///< epoch e's changes against epoch e-1, in order
+  wrapped_key wrapped{};
 
   friend bool operator==(const key&, const key&) = default;
 };
@@ -130,6 +136,7 @@ struct message {
   id16 id;
   id16 sender;
   std::uint64_t epoch = 0;
+  std::uint32_t index = 0;  ///< the sender's ratchet index (section 7.1)
   aead_alg alg = aead_alg::aes_256_gcm;
   bytes nonce;
   bytes ct;
@@ -170,14 +177,14 @@ struct presence {
   friend bool operator==(const presence&, const presence&) = default;
 };
 
-/// `rekey_request`: asks an owner or admin for the next client-custody epoch (section 6).
+/// `rekey_request`: asks an owner or admin for the next client-custody epoch (section 6.4).
 struct rekey_request {
   id16 group;
-  std::uint64_t epoch = 0;
+  std::uint64_t epoch = 0;  ///< the epoch to commit (current + 1)
   std::string reason;
-  hash32 prev_hash{};
-  std::vector<manifest_member> members;
-  std::uint64_t deadline = 0;  ///< ms since the Unix epoch
+  hash32 prev_hash{};             ///< the current epoch's manifest hash; zeros for epoch 1
+  std::vector<change> changes{};  ///< every pending change with its proposal, in arrival order
+  std::uint64_t deadline = 0;     ///< ms since the Unix epoch
 
   friend bool operator==(const rekey_request&, const rekey_request&) = default;
 };

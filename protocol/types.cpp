@@ -37,6 +37,17 @@ std::string_view to_string(member_action v) noexcept {
   return "joined";
 }
 
+std::string_view to_string(change_action v) noexcept {
+  switch (v) {
+    case change_action::add: return "add";
+    case change_action::remove: return "remove";
+    case change_action::role: return "role";
+    case change_action::join: return "join";
+    case change_action::leave: return "leave";
+  }
+  return "add";
+}
+
 std::optional<aead_alg> parse_aead_alg(std::string_view s) noexcept {
   if (s == "aes-256-gcm") return aead_alg::aes_256_gcm;
   if (s == "chacha20-poly1305") return aead_alg::chacha20_poly1305;
@@ -67,6 +78,15 @@ std::optional<member_action> parse_member_action(std::string_view s) noexcept {
   if (s == "joined") return member_action::joined;
   if (s == "left") return member_action::left;
   if (s == "removed") return member_action::removed;
+  return std::nullopt;
+}
+
+std::optional<change_action> parse_change_action(std::string_view s) noexcept {
+  if (s == "add") return change_action::add;
+  if (s == "remove") return change_action::remove;
+  if (s == "role") return change_action::role;
+  if (s == "join") return change_action::join;
+  if (s == "leave") return change_action::leave;
   return std::nullopt;
 }
 

@@ -21,6 +21,7 @@ namespace sealcast::protocol {
 
 // The shared value types (common/types.hpp).
 using sealcast::aead_alg;
+using sealcast::change_action;
 using sealcast::group_policy;
 using sealcast::hash32;
 using sealcast::key32;
@@ -30,11 +31,14 @@ using sealcast::sig64;
 using sealcast::wrapped_key;
 
 /// The protocol version carried by `challenge`.
-inline constexpr std::uint64_t protocol_version = 1;
+inline constexpr std::uint64_t protocol_version = 2;
 /// Smallest AEAD ciphertext: the 16-byte tag of an empty plaintext.
 inline constexpr std::size_t min_ct_size = 16;
 /// Smallest HPKE `sealed` blob of a direct message: enc(32) || tag(16).
 inline constexpr std::size_t min_sealed_size = 48;
+/// The `limit` of a `manifests` request when it has none, and the largest one accepted.
+inline constexpr std::uint64_t default_manifests_limit = 64;
+inline constexpr std::uint64_t max_manifests_limit = 256;
 
 /// What happened to a member in a `member` push.
 enum class member_action : std::uint8_t { joined = 1, left = 2, removed = 3 };
@@ -49,6 +53,8 @@ enum class member_action : std::uint8_t { joined = 1, left = 2, removed = 3 };
 [[nodiscard]] std::string_view to_string(key_custody v) noexcept;
 /// The wire spelling of a member action ("joined", "left", "removed").
 [[nodiscard]] std::string_view to_string(member_action v) noexcept;
+/// The wire spelling of a change action ("add", "remove", "role", "join", "leave").
+[[nodiscard]] std::string_view to_string(change_action v) noexcept;
 
 /// Parses an algorithm name; nullopt for anything else.
 [[nodiscard]] std::optional<aead_alg> parse_aead_alg(std::string_view s) noexcept;
@@ -60,6 +66,8 @@ enum class member_action : std::uint8_t { joined = 1, left = 2, removed = 3 };
 [[nodiscard]] std::optional<key_custody> parse_key_custody(std::string_view s) noexcept;
 /// Parses a member action; nullopt for anything else.
 [[nodiscard]] std::optional<member_action> parse_member_action(std::string_view s) noexcept;
+/// Parses a change action; nullopt for anything else.
+[[nodiscard]] std::optional<change_action> parse_change_action(std::string_view s) noexcept;
 /// Parses a wire error code ("bad_request", ...); nullopt for internal-only or unknown names.
 [[nodiscard]] std::optional<errc> parse_wire_errc(std::string_view s) noexcept;
 

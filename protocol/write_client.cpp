@@ -24,6 +24,22 @@ std::string group_request(std::string_view type, const request_id& rid, const id
   return std::move(w).take();
 }
 
+// ,"epoch":..,"proposal":.. when present, then the closing brace.
+template <class F>
+std::string close_change_request(json_writer& w, const F& f) {
+  if (f.epoch) w.num("epoch", *f.epoch);
+  if (f.proposal) w.b64("proposal", *f.proposal);
+  w.end_object();
+  return std::move(w).take();
+}
+
+template <class F>
+std::string self_change_request(std::string_view type, const F& f) {
+  json_writer w = open_request(type, f.rid, 224);
+  w.id("group", f.group);
+  return close_change_request(w, f);
+}
+
 std::string bare_request(std::string_view type, const request_id& rid) {
   json_writer w = open_request(type, rid);
   w.end_object();
@@ -53,20 +69,26 @@ std::string to_json(const client::create_group& f) {
   return std::move(w).take();
 }
 
-std::string to_json(const client::join& f) { return group_request("join", f.rid, f.group); }
+std::string to_json(const client::join& f) { return self_change_request("join", f); }
 
-std::string to_json(const client::leave& f) { return group_request("leave", f.rid, f.group); }
+std::string to_json(const client::leave& f) { return self_change_request("leave", f); }
 
 std::string to_json(const client::add_member& f) {
-  json_writer w = open_request("add_member", f.rid);
-  w.id("group", f.group).id("user", f.user).str("role", to_string(f.role)).end_object();
-  return std::move(w).take();
+  json_writer w = open_request("add_member", f.rid, 256);
+  w.id("group", f.group).id("user", f.user).str("role", to_string(f.role));
+  return close_change_request(w, f);
 }
 
 std::string to_json(const client::remove_member& f) {
-  json_writer w = open_request("remove_member", f.rid);
-  w.id("group", f.group).id("user", f.user).end_object();
-  return std::move(w).take();
+  json_writer w = open_request("remove_member", f.rid, 256);
+  w.id("group", f.group).id("user", f.user);
+  return close_change_request(w, f);
+}
+
+std::string to_json(const client::set_role& f) {
+  json_writer w = open_request("set_role", f.rid, 256);
+  w.id("group", f.group).id("user", f.user).str("role", to_string(f.role));
+  return close_change_request(w, f);
 }
 
 std::string to_json(const client::group_info& f) { return group_request("group_info", f.rid, f.group); }
@@ -89,9 +111,17 @@ std::string to_json(const client::keys& f) {
   return std::move(w).take();
 }
 
+std::string to_json(const client::manifests& f) {
+  json_writer w = open_request("manifests", f.rid);
+  w.id("group", f.group).num("from_epoch", f.from_epoch);
+  if (f.limit) w.num("limit", *f.limit);
+  w.end_object();
+  return std::move(w).take();
+}
+
 std::string to_json(const client::publish& f) {
-  json_writer w = open_request("publish", f.rid, 240 + f.ct.size() * 4 / 3);
-  w.id("group", f.group).num("epoch", f.epoch).str("alg", to_string(f.alg));
+  json_writer w = open_request("publish", f.rid, 256 + f.ct.size() * 4 / 3);
+  w.id("group", f.group).num("epoch", f.epoch).num("index", f.index).str("alg", to_string(f.alg));
   w.b64("nonce", f.nonce).b64("ct", f.ct).b64("sig", f.sig).end_object();
   return std::move(w).take();
 }
@@ -125,10 +155,9 @@ std::string to_json(const client::ack_direct& f) {
 std::string to_json(const client::rekey& f) {
   json_writer w = open_request("rekey", f.rid, 320 + f.wrapped.size() * 150);
   w.id("group", f.group).num("epoch", f.epoch).id("key_id", f.key_id).str("alg", to_string(f.alg));
-  w.key("wrapped").begin_object();
+  w.num("changes", f.changes).b64("sig", f.sig).key("wrapped").begin_object();
   for (const auto& [user, blob] : f.wrapped) w.b64(user.hex(), blob);
-  w.end_object();
-  w.b64("manifest_sig", f.manifest_sig).end_object();
+  w.end_object().end_object();
   return std::move(w).take();
 }
 
@@ -148,10 +177,10 @@ std::optional<request_id> rid_of(const client_frame& f) {
 }
 
 std::string_view type_of(const client_frame& f) noexcept {
-  static constexpr std::string_view names[] = {"hello",         "create_group", "join",        "leave",    "add_member",
-                                               "remove_member", "group_info",   "list_groups", "presence", "list_users",
-                                               "user_keys",     "keys",         "publish",     "ack",      "fetch",
-                                               "direct",        "ack_direct",   "rekey"};
+  static constexpr std::string_view names[] = {
+      "hello",     "create_group", "join",      "leave",   "add_member", "remove_member", "set_role",
+      "group_info", "list_groups", "presence",  "list_users", "user_keys", "keys",        "manifests",
+      "publish",   "ack",          "fetch",     "direct",  "ack_direct", "rekey"};
   static_assert(std::size(names) == std::variant_size_v<client_frame>);
   return names[f.index()];
 }

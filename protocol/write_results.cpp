@@ -21,14 +21,29 @@ std::string close(json_writer& w) {
   return std::move(w).take();
 }
 
-std::string ok_with_items(const request_id& rid, std::string_view field, std::span<const std::string_view> items) {
-  std::size_t size = 48 + rid.json().size() + items.size();
+// {"type":"ok","rid":..,"<field>":[items...] with the items spliced as they are; the caller
+// closes the object (after any further fields).
+json_writer open_ok_with_items(const request_id& rid, std::string_view field, std::span<const std::string_view> items) {
+  std::size_t size = 64 + rid.json().size() + items.size();
   for (std::string_view item : items) size += item.size();
   json_writer w = open_ok(rid, size);
   w.key(field).begin_array();
   for (std::string_view item : items) w.raw(item);
   w.end_array();
+  return w;
+}
+
+std::string ok_with_items(const request_id& rid, std::string_view field, std::span<const std::string_view> items) {
+  json_writer w = open_ok_with_items(rid, field, items);
   return close(w);
+}
+
+// "next":n, or null once the list reached the current epoch.
+void write_next(json_writer& w, const std::optional<std::uint64_t>& next) {
+  if (next)
+    w.num("next", *next);
+  else
+    w.raw("next", "null");
 }
 
 }  // namespace
@@ -107,6 +122,17 @@ std::string make_ok(const request_id& rid, const keys_result& r) {
   return close(w);
 }
 
+std::string make_ok(const request_id& rid, const manifests_result& r) {
+  std::size_t size = 80;
+  for (const manifest_entry& e : r.manifests) size += 400 + e.changes.size() * 320;
+  json_writer w = open_ok(rid, size);
+  w.key("manifests").begin_array();
+  for (const manifest_entry& e : r.manifests) detail::write_manifest_entry(w, e);
+  w.end_array();
+  write_next(w, r.next);
+  return close(w);
+}
+
 std::string make_ok(const request_id& rid, const publish_result& r) {
   json_writer w = open_ok(rid);
   w.id("id", r.id).num("seq", r.seq).num("ts", r.ts);
@@ -131,6 +157,19 @@ std::string make_ok(const request_id& rid, const direct_result& r) {
 
 std::string make_keys_ok(const request_id& rid, std::span<const std::string_view> key_frames) {
   return ok_with_items(rid, "keys", key_frames);
+}
+
+std::string to_json(const manifest_entry& e) {
+  json_writer w(400 + e.changes.size() * 320);
+  detail::write_manifest_entry(w, e);
+  return std::move(w).take();
+}
+
+std::string make_manifests_ok(const request_id& rid, std::span<const std::string_view> entries,
+                              std::optional<std::uint64_t> next) {
+  json_writer w = open_ok_with_items(rid, "manifests", entries);
+  write_next(w, next);
+  return close(w);
 }
 
 std::string make_fetch_ok(const request_id& rid, std::span<const std::string_view> message_frames) {

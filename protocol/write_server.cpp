@@ -13,27 +13,59 @@ using detail::json_writer;
 
 namespace detail {
 
-void write_members(json_writer& w, const std::vector<manifest_member>& members) {
+void write_changes(json_writer& w, const std::vector<change>& changes, change_context where) {
   w.begin_array();
-  for (const manifest_member& m : members)
-    w.begin_object().id("user", m.user).b64("kx_pk", m.kx_pk).str("role", to_string(m.role)).end_object();
+  for (const change& c : changes) {
+    w.begin_object().str("action", to_string(c.action)).id("user", c.user);
+    if (c.kx_pk) w.b64("kx_pk", *c.kx_pk);
+    if (c.role) w.str("role", to_string(*c.role));
+    if (c.by) w.id("by", *c.by);
+    if (c.by_pk) w.b64("by_pk", *c.by_pk);
+    if (c.sig) w.b64("sig", *c.sig);
+    if (where == change_context::rekey_request) {
+      if (c.sign_pk) w.b64("sign_pk", *c.sign_pk);
+      if (c.kx_sig) w.b64("kx_sig", *c.kx_sig);
+    }
+    w.end_object();
+  }
   w.end_array();
 }
 
+namespace {
+
+// The fields a key frame and a manifest entry share (section 6.2), in the same order.
+template <class T>
+void write_context(json_writer& w, const T& f) {
+  w.num("epoch", f.epoch).id("key_id", f.key_id).str("alg", to_string(f.alg)).str("custody", to_string(f.custody));
+  w.str("policy", to_string(f.policy)).id("issuer", f.issuer);
+  if (f.issuer_pk) w.b64("issuer_pk", *f.issuer_pk);
+  w.b64("sig", f.sig).key("changes");
+  write_changes(w, f.changes, change_context::manifest);
+}
+
+// {"type":"key","group":..,<context> : every key frame of an epoch up to `wrapped`.
+void write_key_head(json_writer& w, const server::key& f) {
+  w.begin_object().str("type", "key").id("group", f.group);
+  write_context(w, f);
+}
+
+}  // namespace
+
 void write_frame(json_writer& w, const server::key& f) {
-  w.begin_object().str("type", "key").id("group", f.group).num("epoch", f.epoch).id("key_id", f.key_id);
-  w.str("alg", to_string(f.alg)).b64("wrapped", f.wrapped).str("custody", to_string(f.custody));
-  w.id("issuer", f.issuer);
-  w.key("manifest").begin_object().b64("prev_hash", f.manifest.prev_hash).key("members");
-  write_members(w, f.manifest.members);
-  w.b64("sig", f.manifest.sig).end_object();
+  write_key_head(w, f);
+  w.b64("wrapped", f.wrapped).end_object();
+}
+
+void write_manifest_entry(json_writer& w, const manifest_entry& e) {
+  w.begin_object();
+  write_context(w, e);
   w.end_object();
 }
 
 void write_frame(json_writer& w, const server::message& f) {
   w.begin_object().str("type", "message").id("group", f.group).num("seq", f.seq).id("id", f.id);
-  w.id("sender", f.sender).num("epoch", f.epoch).str("alg", to_string(f.alg)).b64("nonce", f.nonce);
-  w.b64("ct", f.ct).b64("sig", f.sig).num("ts", f.ts).end_object();
+  w.id("sender", f.sender).num("epoch", f.epoch).num("index", f.index).str("alg", to_string(f.alg));
+  w.b64("nonce", f.nonce).b64("ct", f.ct).b64("sig", f.sig).num("ts", f.ts).end_object();
 }
 
 }  // namespace detail
@@ -75,10 +107,35 @@ std::string to_json(const server::error& f) {
 
 std::string to_json(const frame_error& e) { return to_json(server::error{e.rid, e.err.code, e.err.message}); }
 
+namespace {
+
+// Room for one change with every optional field (a rekey_request add): reserve hints only.
+constexpr std::size_t change_json_size = 512;
+
+}  // namespace
+
 std::string to_json(const server::key& f) {
-  json_writer w(512 + f.manifest.members.size() * 110);
+  json_writer w(640 + f.changes.size() * change_json_size);
   detail::write_frame(w, f);
   return std::move(w).take();
+}
+
+std::string key_frame_prefix(const server::key& f) {
+  json_writer w(560 + f.changes.size() * change_json_size);
+  detail::write_key_head(w, f);
+  w.key("wrapped");
+  std::string out = std::move(w).take();
+  out += '"';
+  return out;
+}
+
+std::string finish_key_frame(std::string_view prefix, const wrapped_key& wrapped) {
+  std::string out;
+  out.reserve(prefix.size() + (wrapped.size() + 2) / 3 * 4 + 2);
+  out += prefix;
+  detail::append_base64(out, wrapped);
+  out += "\"}";
+  return out;
 }
 
 std::string to_json(const server::message& f) {
@@ -109,10 +166,10 @@ std::string to_json(const server::presence& f) {
 }
 
 std::string to_json(const server::rekey_request& f) {
-  json_writer w(256 + f.members.size() * 110);
+  json_writer w(256 + f.changes.size() * change_json_size);
   w.begin_object().str("type", "rekey_request").id("group", f.group).num("epoch", f.epoch);
-  w.str("reason", f.reason).b64("prev_hash", f.prev_hash).key("members");
-  detail::write_members(w, f.members);
+  w.str("reason", f.reason).b64("prev_hash", f.prev_hash).key("changes");
+  detail::write_changes(w, f.changes, detail::change_context::rekey_request);
   w.num("deadline", f.deadline).end_object();
   return std::move(w).take();
 }

@@ -19,4 +19,7 @@ void hkdf_extract(std::span<std::uint8_t, 32> prk, byte_view salt, byte_parts ik
 /// HKDF-SHA256-Expand with info given as parts; out.size() must be at most 255 * 32.
 void hkdf_expand(std::span<std::uint8_t> out, byte_view prk, byte_parts info);
 
+/// HMAC-SHA256(key, data parts) (RFC 2104), for the sender ratchet's steps.
+void hmac_sha256(std::span<std::uint8_t, 32> out, byte_view key, byte_parts data);
+
 }  // namespace sealcast::crypto::detail

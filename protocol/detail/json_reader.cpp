@@ -114,21 +114,26 @@ std::optional<std::string> reader::opt_str(std::string_view k) {
   return str(k);
 }
 
-std::uint64_t reader::u64(std::string_view k) {
+std::uint64_t reader::bounded(std::string_view k, std::uint64_t max) {
   const json::value* v = require(k);
   if (v == nullptr) return 0;
-  if (auto n = as_u64(*v)) return *n;
-  if (const double* d = v->if_double(); d != nullptr && *d >= 18446744073709551616.0)
-    fail(k, "is too large (at most 18446744073709551615)");
+  const auto n = as_u64(*v);
+  if (n && *n <= max) return *n;
+  if (const double* d = v->if_double(); n || (d != nullptr && *d >= 18446744073709551616.0))
+    fail(k, "is too large (at most " + std::to_string(max) + ")");
   else
     fail(k, "must be a non-negative integer");
   return 0;
 }
 
+std::uint64_t reader::u64(std::string_view k) { return bounded(k, UINT64_MAX); }
+
 std::optional<std::uint64_t> reader::opt_u64(std::string_view k) {
   if (!has(k)) return std::nullopt;
   return u64(k);
 }
+
+std::uint32_t reader::u32(std::string_view k) { return static_cast<std::uint32_t>(bounded(k, UINT32_MAX)); }
 
 bool reader::boolean(std::string_view k) {
   const json::value* v = require(k);
@@ -208,6 +213,11 @@ key_custody reader::custody(std::string_view k) {
 member_action reader::action(std::string_view k) {
   return read_enum(*this, k, string_view_of(k), parse_member_action, "must be one of joined, left, removed",
                    member_action::joined);
+}
+
+change_action reader::change_kind(std::string_view k) {
+  return read_enum(*this, k, string_view_of(k), parse_change_action, "must be one of add, remove, role, join, leave",
+                   change_action::add);
 }
 
 void reader::check_nonce(std::string_view k, const bytes& nonce, aead_alg a) {

@@ -42,6 +42,8 @@ class reader {
   [[nodiscard]] std::optional<std::string> opt_str(std::string_view k);
   [[nodiscard]] std::uint64_t u64(std::string_view k);
   [[nodiscard]] std::optional<std::uint64_t> opt_u64(std::string_view k);
+  /// An integer in [0, 2^32) (a ratchet index).
+  [[nodiscard]] std::uint32_t u32(std::string_view k);
   [[nodiscard]] bool boolean(std::string_view k);
   [[nodiscard]] id16 id(std::string_view k);
   [[nodiscard]] std::optional<id16> opt_id(std::string_view k);
@@ -54,11 +56,19 @@ class reader {
     read_fixed(k, out.data(), N);
     return out;
   }
+  /// Base64 of exactly N bytes when present (and not null).
+  template <std::size_t N>
+  [[nodiscard]] std::optional<std::array<std::uint8_t, N>> opt_b64_fixed(std::string_view k) {
+    if (!has(k)) return std::nullopt;
+    return b64_fixed<N>(k);
+  }
   [[nodiscard]] aead_alg alg(std::string_view k);
   [[nodiscard]] member_role role(std::string_view k);
   [[nodiscard]] group_policy policy(std::string_view k);
   [[nodiscard]] key_custody custody(std::string_view k);
   [[nodiscard]] member_action action(std::string_view k);
+  /// A change's action ("add", ...); named apart from the type, which it would hide.
+  [[nodiscard]] change_action change_kind(std::string_view k);
   /// Checks that `nonce` (read from field k) has the length PROTOCOL.md fixes for `a`.
   void check_nonce(std::string_view k, const bytes& nonce, aead_alg a);
   /// An array of ids.
@@ -91,6 +101,7 @@ class reader {
   [[nodiscard]] static const boost::json::object& empty_object();
   [[nodiscard]] const boost::json::value* find(std::string_view k) const noexcept;
   [[nodiscard]] const boost::json::value* require(std::string_view k);
+  [[nodiscard]] std::uint64_t bounded(std::string_view k, std::uint64_t max);
   [[nodiscard]] const boost::json::array* array(std::string_view k);
   [[nodiscard]] std::string_view string_view_of(std::string_view k);
   void read_fixed(std::string_view k, std::uint8_t* out, std::size_t n);

@@ -14,21 +14,11 @@ using namespace std::chrono_literals;
 
 namespace {
 
-std::optional<srv::rekey_request> rekey_request_for(test_client& c, const id16& g, std::chrono::milliseconds t = 3s) {
-  auto f = c.wait_for(
-      [&](const proto::server_frame& x) {
-        auto* r = std::get_if<srv::rekey_request>(&x);
-        return r && r->group == g;
-      },
-      t);
-  if (!f) return std::nullopt;
-  return std::get<srv::rekey_request>(*f);
-}
-
-id16 client_custody_group(test_client& owner, const std::vector<id16>& members, const std::string& name) {
+/// A client-custody group of `owner` alone (docs/protocol.md 6.4: members come later, each with
+/// its own proposal); its genesis commit is pending.
+id16 client_custody_group(test_client& owner, const std::string& name) {
   cli::create_group cg;
   cg.name = name;
-  cg.members = members;
   cg.custody = proto::key_custody::client;
   auto created = owner.request(cg);
   INFO(created.describe());
@@ -50,7 +40,7 @@ TEST_CASE("groups are listed in id order, page by page, and filtered", "[admin][
   auto b = online(f.port(), "b");
   std::set<std::string> made;
   for (int i = 0; i < 5; ++i) made.insert(make_group(*a, {b.get()}, "g" + std::to_string(i)).hex());
-  const auto cg = client_custody_group(*a, {b->user_id()}, "client");
+  const auto cg = a->create_group("client", {b->user_id()}, proto::key_custody::client);  // epochs 1 and 2
   made.insert(cg.hex());
 
   std::vector<std::string> seen;
@@ -129,24 +119,38 @@ TEST_CASE("a group's detail shows members online, keys and what is missing", "[a
     return m && !m->at("online").as_bool();
   }));
 
-  SECTION("client custody: every member lacks the first key until an admin rekeys") {
+  SECTION("client custody: every member lacks the pending epoch's key until an admin commits") {
     b->login(f.port(), "b");
-    const auto cg = client_custody_group(*a, {b->user_id()}, "e2e");
-    auto rq = rekey_request_for(*a, cg);
+    const auto cg = client_custody_group(*a, "e2e");
+    auto rq = a->rekey_request(cg);
     REQUIRE(rq);
     auto before = admin_ok(f, "/admin/groups/" + cg.hex());
     CHECK(num(before.at("epoch")) == 0);
     CHECK(num(before.at("pending_epoch")) == 1);
     CHECK(before.at("key_id").is_null());
+    REQUIRE(before.at("missing_keys").as_array().size() == 1);  // the genesis: the creator alone
+    CHECK(str(before.at("missing_keys").as_array()[0].at("user")) == a->user_id().hex());
+    REQUIRE(a->answer(*rq).is_ok());
+    auto first = admin_ok(f, "/admin/groups/" + cg.hex());
+    CHECK(num(first.at("epoch")) == 1);
+    CHECK(first.at("pending_epoch").is_null());
+    CHECK(first.at("missing_keys").as_array().empty());
+
+    REQUIRE(a->wait_key(cg, 1));
+    REQUIRE(a->add_member(cg, b->user_id()).is_ok());
+    auto pending = admin_ok(f, "/admin/groups/" + cg.hex());
+    CHECK(num(pending.at("pending_epoch")) == 2);
     std::set<std::string> lacking;
-    for (const auto& m : before.at("missing_keys").as_array()) {
-      CHECK(num(m.at("epoch")) == 1);
+    for (const auto& m : pending.at("missing_keys").as_array()) {
+      CHECK(num(m.at("epoch")) == 2);
       lacking.insert(str(m.at("user")));
     }
     CHECK(lacking == std::set<std::string>{a->user_id().hex(), b->user_id().hex()});
-    REQUIRE(a->request(a->make_rekey(*rq)).is_ok());
+    auto committed = a->commit(cg);
+    REQUIRE(committed.ok());
+    CHECK(*committed == 2);
     auto after = admin_ok(f, "/admin/groups/" + cg.hex());
-    CHECK(num(after.at("epoch")) == 1);
+    CHECK(num(after.at("epoch")) == 2);
     CHECK(after.at("pending_epoch").is_null());
     CHECK(after.at("missing_keys").as_array().empty());
   }
@@ -202,19 +206,21 @@ TEST_CASE("rotate: a new epoch in broker custody, a rekey request in client cust
   CHECK(stat(admin_ok(f, "/admin/stats"), "encryption", "key_rotations") == 1);
   CHECK(a->publish(g, "after rotation").is_ok());
 
-  const auto cg = client_custody_group(*a, {b->user_id()}, "e2e");
-  auto rq = rekey_request_for(*a, cg);
+  const auto cg = client_custody_group(*a, "e2e");
+  auto rq = a->rekey_request(cg);
   REQUIRE(rq);
-  REQUIRE(a->request(a->make_rekey(*rq)).is_ok());
+  REQUIRE(a->answer(*rq).is_ok());
+  REQUIRE(a->wait_key(cg, 1));
   auto cr = admin_call(f, "POST", "/admin/groups/" + cg.hex() + "/rotate");
   INFO(cr.raw);
   REQUIRE(cr.status == 200);
   CHECK(str(cr.body.at("custody")) == "client");
   CHECK(str(cr.body.at("status")) == "rekey_requested");
   CHECK(num(cr.body.at("epoch")) == 2);
-  auto again = rekey_request_for(*a, cg);
+  auto again = a->rekey_request(cg);
   REQUIRE(again);
   CHECK(again->epoch == 2);
+  CHECK(again->changes.empty());  // section 6.8: a rotation without membership change
   CHECK(num(admin_ok(f, "/admin/groups/" + cg.hex()).at("pending_epoch")) == 2);
 
   CHECK(admin_call(f, "POST", "/admin/groups/" + test_client().user_id().hex() + "/rotate").status == 404);
@@ -227,8 +233,11 @@ TEST_CASE("missing_keys is right after a restart, for current and pending epochs
   auto a = online(f.port(), "a");
   auto b = online(f.port(), "b");
   const auto g = make_group(*a, {b.get()}, "broker-held");
-  const auto cg = client_custody_group(*a, {b->user_id()}, "client-held");
-  REQUIRE(rekey_request_for(*a, cg));
+  const auto cg = client_custody_group(*a, "client-held");
+  REQUIRE(commit_by(*a, cg) == 1);
+  REQUIRE(a->wait_key(cg, 1));
+  REQUIRE(a->add_member(cg, b->user_id()).is_ok());  // epoch 2 pending: nobody holds its key
+  REQUIRE(a->rekey_request(cg));
   a->disconnect();
   b->disconnect();
   f.restart();
@@ -238,10 +247,11 @@ TEST_CASE("missing_keys is right after a restart, for current and pending epochs
   CHECK(num(d.at("epoch")) == 1);
   CHECK(d.at("missing_keys").as_array().empty());
   auto c = admin_ok(f, "/admin/groups/" + cg.hex());
-  CHECK(num(c.at("pending_epoch")) == 1);
+  CHECK(num(c.at("epoch")) == 1);
+  CHECK(num(c.at("pending_epoch")) == 2);
   std::set<std::string> lacking;
   for (const auto& m : c.at("missing_keys").as_array()) {
-    CHECK(num(m.at("epoch")) == 1);
+    CHECK(num(m.at("epoch")) == 2);
     lacking.insert(str(m.at("user")));
   }
   CHECK(lacking == std::set<std::string>{a->user_id().hex(), b->user_id().hex()});

@@ -79,7 +79,7 @@ int open_client(std::uint16_t port) {
   const std::string req =
       "GET /ws HTTP/1.1\r\nHost: 127.0.0.1\r\nUpgrade: websocket\r\nConnection: Upgrade\r\n"
       "Sec-WebSocket-Key: dGhlIHNhbXBsZSBub25jZQ==\r\nSec-WebSocket-Version: 13\r\n"
-      "Sec-WebSocket-Protocol: sealcast.v1\r\n\r\n";
+      "Sec-WebSocket-Protocol: sealcast.v2\r\n\r\n";
   if (!write_all(fd, req.data(), req.size())) return ::close(fd), -1;
   std::string res;
   char c = 0;

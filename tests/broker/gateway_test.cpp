@@ -130,10 +130,10 @@ TEST_CASE("gateway echoes text frames and reports the peer", "[gateway]") {
   CHECK(why->code == 1000);
 }
 
-TEST_CASE("gateway accepts sealcast.v1 only when the client offers it", "[gateway]") {
+TEST_CASE("gateway accepts sealcast.v2 only when the client offers it", "[gateway]") {
   running_gateway g;
-  CHECK(g.connect({"sealcast.v1"})->subprotocol() == "sealcast.v1");
-  CHECK(g.connect({"chat", "sealcast.v1"})->subprotocol() == "sealcast.v1");
+  CHECK(g.connect({"sealcast.v2"})->subprotocol() == "sealcast.v2");
+  CHECK(g.connect({"chat", "sealcast.v2"})->subprotocol() == "sealcast.v2");
   CHECK(g.connect({})->subprotocol().empty());
   auto other = g.connect({"chat.v2"});  // accepted, without a subprotocol
   CHECK(other->subprotocol().empty());
@@ -323,13 +323,13 @@ TEST_CASE("gateway serves wss and https with a PEM certificate", "[gateway][tls]
   o.tls_cert = cert.cert();
   o.tls_key = cert.key();
   running_gateway g(o);
-  ws_options w = g.ws({"sealcast.v1"});
+  ws_options w = g.ws({"sealcast.v2"});
   w.tls = true;
   std::string error;
   auto c = ws_client::connect(w, &error);
   INFO(error);
   REQUIRE(c);
-  CHECK(c->subprotocol() == "sealcast.v1");
+  CHECK(c->subprotocol() == "sealcast.v2");
   REQUIRE(c->send_text("over tls"));
   CHECK(c->read_text() == "over tls");
   CHECK(sealcast::test::http_get("127.0.0.1", g.port, "/healthz", {}, true).status == 200);

@@ -9,6 +9,7 @@
 #include <csignal>
 
 #include "client/state_file.hpp"
+#include "crypto/direct.hpp"
 #include "tests/client/client_support.hpp"
 #include "tests/support/test_client.hpp"
 
@@ -137,7 +138,8 @@ asio::awaitable<void> state_first_run(std::uint16_t port, state_scene& s, std::u
 }
 
 // Bob restarts from the state file: the redelivered third message is dropped as already seen,
-// and the epoch-1 key (which the broker does not resend) is still there to read old messages.
+// and epoch 1 (which the broker does not resend) is still installed. Messages he read before do
+// not open again: their single-use keys are gone (forward secrecy within the epoch).
 asio::awaitable<void> state_second_run(std::uint16_t port, state_scene& s) {
   auto ex = co_await asio::this_coro::executor;
   party bob(ex, with_state(test_options(port, "bob"), s.bob_state), s.bob_id);
@@ -155,15 +157,12 @@ asio::awaitable<void> state_second_run(std::uint16_t port, state_scene& s) {
   CHECK_FALSE(fresh->has_key(s.group, 1));
   fresh->close();
 
-  // Old-epoch messages still decrypt with the remembered key (retained by the broker).
+  // Messages already read, fetched again from the broker's retention, are replays.
   auto old = co_await bob->fetch(s.group, 1, 2);
   INFO((old ? "" : old.err().message));
   REQUIRE(old.ok());
-  REQUIRE(old->size() == 2);
-  CHECK((*old)[0].text() == "one");
-  CHECK((*old)[0].epoch == 1);
-  CHECK((*old)[0].verified);
-  CHECK((*old)[1].text() == "two");
+  CHECK(old->empty());
+  CHECK(bob.rec.warnings_of(sc::warning_kind::replay) == 2);
   CHECK(bob.rec.messages.empty());
 }
 
@@ -185,7 +184,7 @@ asio::awaitable<void> state_wrong_passphrase(std::uint16_t port, state_scene& s)
   CHECK(m.err().message.find("belongs to user") != std::string::npos);
 }
 
-TEST_CASE("a client restarted from its state file skips seen messages and keeps old epoch keys",
+TEST_CASE("a client restarted from its state file skips seen messages, keeps old epochs and refuses re-reads",
           "[client][state]") {
   temp_dir dir;
   broker_process broker(dir.path() / "data", sets({"pubsub.retain_delivered=3600"}));
@@ -366,15 +365,21 @@ asio::awaitable<void> chain_second(std::uint16_t port, chain_scene& s) {
   auto ex = co_await asio::this_coro::executor;
   party bob(ex, with_state(test_options(port, "bob"), s.bob_state), s.bob_id);
   co_await connect_ok(*bob);
-  CO_REQUIRE((co_await (*s.alice)->add_member(s.group, s.carol)).ok());
+  // Epoch 1 sent again does not match what bob recorded: a chain break, nothing installed.
   CO_REQUIRE(co_await until([&] { return bob.rec.warnings_of(sc::warning_kind::chain_break) == 1; }));
+  CHECK_FALSE(bob->has_key(s.group, 1));
+  // Epoch 2 signed over the broker's (true) epoch 1 does not verify over bob's: refused too (a key
+  // frame carries no prev_hash, so the signature is what fails).
+  CO_REQUIRE((co_await (*s.alice)->add_member(s.group, s.carol)).ok());
+  CO_REQUIRE(co_await until([&] { return bob.rec.warnings_of(sc::warning_kind::bad_signature) == 1; }));
   CHECK_FALSE(bob->has_key(s.group, 2));  // not installed
-  CHECK(bob->stats().keys_rejected == 1);
-  CHECK((*s.alice)->has_key(s.group, 2));  // an untampered member accepts it
+  CHECK(bob->stats().keys_rejected == 2);
+  CO_REQUIRE(co_await until([&] { return (*s.alice)->has_key(s.group, 2); }));  // an untampered member accepts it
   CHECK(s.alice->rec.warnings_of(sc::warning_kind::chain_break) == 0);
+  CHECK(s.alice->rec.warnings_of(sc::warning_kind::bad_signature) == 0);
 }
 
-TEST_CASE("a key whose manifest does not chain to the remembered one is refused with a warning",
+TEST_CASE("keys whose manifests do not chain to the remembered ones are refused with warnings",
           "[client][verify]") {
   temp_dir dir;
   broker_process broker(dir.path() / "data");
@@ -384,17 +389,72 @@ TEST_CASE("a key whose manifest does not chain to the remembered one is refused 
   io.run(chain_first(broker.client_port(), s));
   io.spin(50ms);
 
-  // Rewrite history in bob's state: epoch 1's manifest hash no longer matches the broker's.
+  // Rewrite history in bob's state: epoch 1's manifest hash no longer matches the broker's, and
+  // its ratchets are gone, so the key frame the broker sends again at login is checked anew.
   auto st = cd::read_state(s.bob_state, "state pass");
   REQUIRE(st.ok());
-  auto& e1 = st->second.groups.at(s.group).epochs.at(1);
-  e1.manifest_hash[0] ^= 0xff;
+  auto& g = st->second.groups.at(s.group);
+  g.chain.history.at(1).manifest_hash[0] ^= 0xff;
+  g.epochs.erase(1);
   REQUIRE(cd::write_state(s.bob_state, cd::encode_state(st->first, st->second), "state pass",
                           crypto::argon2_params{256, 1, 1})
               .ok());
 
   io.run(chain_second(broker.client_port(), s));
   s.alice.reset();
+  io.spin(50ms);
+}
+
+// -- replays -------------------------------------------------------------------------------------
+
+asio::awaitable<void> replay_connect(std::uint16_t port, std::unique_ptr<party>& bob, const crypto::identity& id) {
+  auto ex = co_await asio::this_coro::executor;
+  bob = std::make_unique<party>(ex, test_options(port, "bob"), id);
+  co_await connect_ok(**bob);
+}
+
+asio::awaitable<void> replay_check(party& bob, bool group_replay_stored, bool direct_replay_stored) {
+  const std::size_t replays = (group_replay_stored ? 1 : 0) + (direct_replay_stored ? 1 : 0);
+  CO_REQUIRE(co_await until([&] {
+    return bob.rec.messages.size() == 1 && bob.rec.directs.size() == 1 &&
+           bob.rec.warnings_of(sc::warning_kind::replay) == replays;
+  }));
+  co_await pause(200ms);  // nothing else shows up
+  CHECK(bob.rec.texts() == std::vector<std::string>{"one"});
+  REQUIRE(bob.rec.directs.size() == 1);
+  CHECK(bob.rec.directs[0].text() == "psst");
+  CHECK(bob.rec.warnings_of(sc::warning_kind::replay) == replays);
+}
+
+TEST_CASE("a repeated ratchet index and a repeated direct message are refused as replays", "[client][replay]") {
+  temp_dir dir;
+  broker_process broker(dir.path() / "data");
+  io_harness io;
+  const auto bob_id = crypto::identity::generate();
+  std::unique_ptr<party> bob;
+  io.run(replay_connect(broker.client_port(), bob, bob_id));
+
+  // alice (the blocking test client) sends a message, then the same index again under a new seq.
+  test_client alice;
+  alice.login(broker.client_port());
+  const auto group = alice.create_group("replays", {bob_id.user_id()});
+  REQUIRE(alice.wait_key(group, 1));
+  REQUIRE(alice.publish(group, "one").is_ok());
+  const auto again = alice.request(alice.make_publish_at(group, 1, 0, "one again"));
+  INFO("replayed publish: " << again.describe());
+
+  // And one sealed direct message sent twice (two ids, one HPKE enc).
+  auto sealed = crypto::seal_direct(alice.identity(), bob_id.user_id(), bob_id.kx_pk(),
+                                    as_bytes(std::string_view("psst")));
+  REQUIRE(sealed.ok());
+  const protocol::client::direct d{{}, bob_id.user_id(), sealed->sealed, to_array<64>(sealed->sig)};
+  REQUIRE(alice.request(d).is_ok());
+  const auto twice = alice.request(d);
+  INFO("replayed direct: " << twice.describe());
+
+  io.run(replay_check(**bob, again.is_ok(), twice.is_ok()));
+  alice.disconnect();
+  bob.reset();
   io.spin(50ms);
 }
 

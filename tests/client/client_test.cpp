@@ -1,5 +1,6 @@
 // Library clients against a real sealcastd: group messages both ways, key rotation in broker
-// custody, automatic rekeys in client custody, direct messages.
+// custody, proposals and automatic commits in client custody (verified membership events),
+// direct messages.
 
 #include <algorithm>
 
@@ -110,10 +111,15 @@ asio::awaitable<void> rotation_across_epochs(std::uint16_t port) {
   CHECK(carol.rec.messages[1].text() == "epoch three");
   CHECK(carol.rec.messages[1].epoch == 3);
   CHECK_FALSE(bob->has_key(gid, 3));  // the removed member never gets the new key
+  // The broker's word that bob was removed (no epoch can prove it to him), marked unverified.
   CO_REQUIRE(co_await until([&] {
     return std::any_of(bob.rec.members.begin(), bob.rec.members.end(), [&](const auto& m) {
-      return m.user == bob->user_id() && m.action == sc::member_action::removed;
+      return m.user == bob->user_id() && m.action == sc::change_action::remove && !m.verified;
     });
+  }));
+  // carol saw her own addition, verified, in the epoch that made it.
+  CHECK(std::any_of(carol.rec.members.begin(), carol.rec.members.end(), [&](const auto& m) {
+    return m.user == carol->user_id() && m.action == sc::change_action::add && m.epoch == 2 && m.verified;
   }));
   // The broker signed every manifest, and each chained to the one before.
   for (auto* p : {&alice, &bob, &carol}) {
@@ -157,30 +163,42 @@ asio::awaitable<void> client_custody(std::uint16_t port) {
   spec.name = "e2e";
   spec.members = {bob->user_id()};
   spec.custody = sc::key_custody::client;
+  // Created alone (the genesis, epoch 1, committed by alice's client when the broker asks), then
+  // bob added on alice's proposal (epoch 2): create_group returns once bob is in the verified set.
   auto g = co_await alice->create_group(spec);
+  INFO((g ? "" : g.err().message));
   REQUIRE(g.ok());
-  CHECK(g->epoch == 0);
+  CHECK(g->epoch == 2);
   const auto gid = g->group;
+  CHECK(alice->verified_members(gid).size() == 2);
 
-  // publish waits for the epoch 1 key, which alice's client makes when the broker asks.
   auto p1 = co_await alice->publish(gid, std::string_view("end to end"));
   INFO((p1 ? "" : p1.err().message));
   REQUIRE(p1.ok());
-  CHECK(p1->epoch == 1);
+  CHECK(p1->epoch == 2);
   CO_REQUIRE(co_await until([&] { return bob.rec.messages.size() == 1; }));
   CHECK(bob.rec.messages[0].text() == "end to end");
   CHECK(bob.rec.messages[0].verified);
   REQUIRE_FALSE(bob.rec.keys.empty());
   CHECK(bob.rec.keys[0].custody == sc::key_custody::client);
   CHECK(bob.rec.keys[0].issuer == alice->user_id());
-  CHECK(alice->stats().rekeys_answered == 1);
+  CHECK(bob.rec.keys[0].epoch == 2);
+  CHECK(alice->stats().rekeys_answered == 2);
 
-  // Adding a member starts epoch 2; alice answers the rekey_request again.
+  // Adding a member starts epoch 3; alice answers the rekey_request again.
   CO_REQUIRE((co_await alice->add_member(gid, carol->user_id())).ok());
-  CO_REQUIRE(co_await until([&] { return carol->has_key(gid, 2) && bob->has_key(gid, 2); }));
+  CO_REQUIRE(co_await until([&] { return carol->has_key(gid, 3) && bob->has_key(gid, 3); }));
+  // bob saw who added carol, verified against alice's proposal.
+  CHECK(std::any_of(bob.rec.members.begin(), bob.rec.members.end(), [&](const auto& m) {
+    return m.user == carol->user_id() && m.action == sc::change_action::add && m.by == alice->user_id() &&
+           m.epoch == 3 && m.verified;
+  }));
+  // carol verified the chain from epoch 1 (replayed from `manifests`) without holding its keys.
+  CHECK(carol->verified_epoch(gid) == 3);
+  CHECK_FALSE(carol->has_key(gid, 2));
   auto p2 = co_await alice->publish(gid, std::string_view("with carol"));
   REQUIRE(p2.ok());
-  CHECK(p2->epoch == 2);
+  CHECK(p2->epoch == 3);
   CO_REQUIRE(co_await until([&] { return carol.rec.messages.size() == 1 && bob.rec.messages.size() == 2; }));
   CHECK(carol.rec.messages[0].text() == "with carol");
 
@@ -189,13 +207,26 @@ asio::awaitable<void> client_custody(std::uint16_t port) {
   auto p3 = co_await bob->publish(gid, std::string_view("after removal"));
   INFO((p3 ? "" : p3.err().message));
   REQUIRE(p3.ok());
-  CHECK(p3->epoch == 3);
+  CHECK(p3->epoch == 4);
   CO_REQUIRE(co_await until([&] { return alice.rec.messages.size() == 1; }));
   CHECK(alice.rec.messages[0].text() == "after removal");
-  CHECK_FALSE(carol->has_key(gid, 3));
-  CHECK(alice->stats().rekeys_answered == 3);
+  CHECK_FALSE(carol->has_key(gid, 4));
+  CHECK(alice->stats().rekeys_answered == 4);
+
+  // A role change is a proposal too: bob becomes admin in epoch 5.
+  auto e5 = co_await alice->set_role(gid, bob->user_id(), sc::member_role::admin);
+  INFO((e5 ? "" : e5.err().message));
+  REQUIRE(e5.ok());
+  CO_REQUIRE(co_await until([&] { return bob->has_key(gid, 5); }));
+  CHECK(std::any_of(bob.rec.members.begin(), bob.rec.members.end(), [&](const auto& m) {
+    return m.user == bob->user_id() && m.action == sc::change_action::role && m.role == sc::member_role::admin;
+  }));
+  const auto bob_seen = bob->verified_members(gid);
+  CHECK(std::any_of(bob_seen.begin(), bob_seen.end(), [&](const auto& m) {
+    return m.user == bob->user_id() && m.role == sc::member_role::admin;
+  }));
   // on_key reported each of alice's epochs once, and the counter already included it.
-  REQUIRE(alice_own_keys.size() == 3);
+  REQUIRE(alice_own_keys.size() == 5);
   for (std::size_t i = 0; i < alice_own_keys.size(); ++i) {
     CHECK(alice_own_keys[i].first == i + 1);
     CHECK(alice_own_keys[i].second >= i + 1);
@@ -203,10 +234,12 @@ asio::awaitable<void> client_custody(std::uint16_t port) {
   for (auto* p : {&alice, &bob, &carol}) {
     CHECK(p->rec.warnings_of(sc::warning_kind::chain_break) == 0);
     CHECK(p->rec.warnings_of(sc::warning_kind::bad_manifest) == 0);
+    CHECK(p->rec.warnings_of(sc::warning_kind::bad_signature) == 0);
+    CHECK(p->rec.warnings_of(sc::warning_kind::replay) == 0);
   }
 }
 
-TEST_CASE("client custody: the library answers rekey_request and members decrypt every epoch", "[client]") {
+TEST_CASE("client custody: proposals, commits by the owner's client, and members decrypt every epoch", "[client]") {
   temp_dir dir;
   broker_process broker(dir.path() / "data");
   io_harness io;

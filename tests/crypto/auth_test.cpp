@@ -8,23 +8,18 @@ using namespace sealcast;
 using namespace sealcast::crypto;
 using sealcast::test::hex;
 
-TEST_CASE("the hello signature reproduces the v1 auth vector", "[crypto][auth]") {
-  const auto& v = test::v1_vectors().at("auth");
-  const auto user = test::identity_of(test::str(v.at("user")));
-  const bytes nonce = hex(v.at("nonce"));
-  const id16 broker_id = test::id(v.at("broker_id"));
-  CHECK(broker_id == test::identity_of("broker").user_id());
-
-  const bytes msg = auth_message(nonce, broker_id);
-  CHECK(to_hex(msg) == to_hex(as_bytes("sealcast/v1/auth")) + test::str(v.at("nonce")) +
-                           test::str(v.at("broker_id")));
-  CHECK(to_hex(sign_auth(user.signer(), nonce, broker_id)) == test::str(v.at("sig")));
-  CHECK(verify_auth(user.sign_pk(), nonce, broker_id, hex(v.at("sig"))));
+TEST_CASE("the hello signature covers the v2 label, the nonce and the broker id", "[crypto][auth]") {
+  const auto alice = test::identity_of("alice");
+  const bytes nonce(auth_nonce_size, 7);
+  const id16 broker_id = test::identity_of("broker").user_id();
+  CHECK(to_hex(auth_message(nonce, broker_id)) ==
+        to_hex(as_bytes("sealcast/v2/auth")) + to_hex(nonce) + broker_id.hex());
+  CHECK(verify_auth(alice.sign_pk(), nonce, broker_id, sign_auth(alice.signer(), nonce, broker_id)));
 }
 
 TEST_CASE("the hello signature is refused for another nonce, broker, key or a flipped bit",
           "[crypto][auth]") {
-  const auto& v = test::v1_vectors().at("auth");
+  const auto& v = test::v2_vectors().at("auth");
   const auto alice = test::identity_of("alice");
   const bytes nonce = hex(v.at("nonce"));
   const id16 broker_id = test::id(v.at("broker_id"));
@@ -43,7 +38,7 @@ TEST_CASE("the hello signature is refused for another nonce, broker, key or a fl
 }
 
 TEST_CASE("the hello signature is refused for wrong lengths", "[crypto][auth]") {
-  const auto& v = test::v1_vectors().at("auth");
+  const auto& v = test::v2_vectors().at("auth");
   const auto alice = test::identity_of("alice");
   const bytes nonce = hex(v.at("nonce"));
   const id16 broker_id = test::id(v.at("broker_id"));

@@ -9,31 +9,20 @@ using sealcast::test::hex;
 
 namespace {
 
-const boost::json::value& direct_v() { return test::v1_vectors().at("direct"); }
+const boost::json::value& direct_v() { return test::v2_vectors().at("direct"); }
 
 sealed_direct vector_direct() { return {hex(direct_v().at("sealed")), hex(direct_v().at("sig"))}; }
 
 }  // namespace
 
-TEST_CASE("direct messages reproduce sealed and sig of the v1 vector", "[crypto][direct]") {
-  const auto& v = direct_v();
-  const auto sender = test::identity_of(test::str(v.at("sender")));
-  const auto recipient = test::identity_of(test::str(v.at("recipient")));
-  auto d = seal_direct_with_ephemeral(sender, recipient.user_id(), recipient.kx_pk(),
-                                      hex(v.at("ephemeral_sk")), hex(v.at("plaintext")));
-  REQUIRE(d.ok());
-  CHECK(to_hex(d->sealed) == test::str(v.at("sealed")));
-  CHECK(to_hex(d->sig) == test::str(v.at("sig")));
-}
-
-TEST_CASE("the recipient of the v1 direct vector verifies and opens it", "[crypto][direct]") {
-  const auto& v = direct_v();
-  const auto alice = test::identity_of(test::str(v.at("sender")));
-  const auto bob = test::identity_of(test::str(v.at("recipient")));
-  CHECK(verify_direct(alice.sign_pk(), bob.user_id(), vector_direct()).ok());
-  auto pt = open_direct(bob, alice.user_id(), alice.sign_pk(), vector_direct());
-  REQUIRE(pt.ok());
-  CHECK(to_hex(*pt) == test::str(v.at("plaintext")));
+TEST_CASE("a direct message's HPKE info and signature use the v2 label", "[crypto][direct]") {
+  const auto alice = test::identity_of("alice");
+  const auto bob = test::identity_of("bob");
+  const std::string label = to_hex(as_bytes("sealcast/v2/direct"));
+  CHECK(to_hex(direct_info(alice.user_id(), bob.user_id())) == label + alice.user_id().hex() + bob.user_id().hex());
+  const sealed_direct d = vector_direct();
+  CHECK(to_hex(direct_sig_input(bob.user_id(), d.sealed)) == label + bob.user_id().hex() + to_hex(d.sealed));
+  CHECK(verify_direct(alice.sign_pk(), bob.user_id(), d).ok());
 }
 
 TEST_CASE("a direct message with a flipped bit is rejected", "[crypto][direct]") {

@@ -4,6 +4,7 @@
 #include <iostream>
 
 #include "crypto/group_key.hpp"
+#include "crypto/hash.hpp"
 #include "crypto/hpke.hpp"
 #include "crypto/random.hpp"
 #include "vectors.hpp"
@@ -21,37 +22,42 @@ struct epoch_vector {
   id16 key_id;
 };
 
+// Epoch 2 of the v2 vectors' group, whose key the "wrap" vector wraps to bob.
 epoch_vector epoch_v() {
-  const auto& v = test::v1_vectors().at("epoch");
-  return {test::id(v.at("group_id")), v.at("epoch").to_number<std::uint64_t>(),
-          *group_key::from_bytes(hex(v.at("group_key"))), test::id(v.at("key_id"))};
+  const auto& v = test::v2_vectors();
+  const auto& e = v.at("epochs").as_array().at(1);
+  return {test::id(v.at("group").at("group_id")), e.at("epoch").to_number<std::uint64_t>(),
+          *group_key::from_bytes(hex(e.at("group_key"))), test::id(e.at("key_id"))};
 }
 
-bytes vector_wrapped() { return hex(test::v1_vectors().at("wrap").at("wrapped")); }
+bytes vector_wrapped() { return hex(test::v2_vectors().at("wrap").at("wrapped")); }
 
 }  // namespace
 
-TEST_CASE("key_id reproduces the v1 epoch vector", "[crypto][group_key]") {
+TEST_CASE("key_id commits to the v2 label, group, epoch and key", "[crypto][group_key]") {
   const auto e = epoch_v();
   CHECK(key_id(e.group, e.epoch, e.key) == e.key_id);
+  bytes input;
+  append(input, std::string_view("sealcast/v2/keyid"));
+  append(input, e.group.view());
+  put_u64be(input, e.epoch);
+  append(input, e.key.view());
+  const digest32 h = sha256(input);
+  CHECK(to_hex(e.key_id.view()) == to_hex(byte_view(h).first(16)));
   CHECK(key_id(e.group, e.epoch + 1, e.key) != e.key_id);
+  id16 other_group = e.group;
+  other_group.b[0] ^= 1;
+  CHECK(key_id(other_group, e.epoch, e.key) != e.key_id);
 }
 
-TEST_CASE("wrap reproduces the v1 wrap vector and its recipient unwraps it",
-          "[crypto][group_key]") {
-  const auto& w = test::v1_vectors().at("wrap");
+TEST_CASE("the wrap's HPKE info is the v2 label, group and epoch", "[crypto][group_key]") {
   const auto e = epoch_v();
-  const auto bob = test::identity_of(test::str(w.at("recipient")));
-  CHECK(to_hex(wrap_info(e.group, e.epoch)) == test::str(w.at("info")));
-  CHECK(to_hex(e.key_id.view()) == test::str(w.at("aad")));
-
-  auto wrapped = wrap_group_key_with_ephemeral(hex(w.at("ephemeral_sk")), bob.kx_pk(), e.group,
-                                               e.epoch, e.key);
-  REQUIRE(wrapped.ok());
-  CHECK(wrapped->size() == wrapped_key_size);
-  CHECK(to_hex(*wrapped) == test::str(w.at("wrapped")));
-
-  auto k = unwrap_group_key(bob.kx_sk(), e.group, e.epoch, e.key_id, vector_wrapped());
+  bytes info;
+  append(info, std::string_view("sealcast/v2/wrap"));
+  append(info, e.group.view());
+  put_u64be(info, e.epoch);
+  CHECK(wrap_info(e.group, e.epoch) == info);
+  auto k = unwrap_group_key(test::identity_of("bob").kx_sk(), e.group, e.epoch, e.key_id, vector_wrapped());
   REQUIRE(k.ok());
   CHECK(*k == e.key);
 }

@@ -1,5 +1,8 @@
 #include <catch2/catch_test_macros.hpp>
 
+#include <array>
+
+#include "crypto/detail/kdf.hpp"
 #include "crypto/hkdf.hpp"
 #include "vectors.hpp"
 
@@ -70,4 +73,11 @@ TEST_CASE("hkdf refuses outputs longer than 255 blocks and short keys", "[crypto
   auto empty = hkdf_expand(prk, {}, 0);
   REQUIRE(empty.ok());
   CHECK(empty->empty());
+}
+
+// RFC 4231 section 4.3 (test case 2): the HMAC behind the sender ratchet's steps.
+TEST_CASE("hmac-sha256 reproduces RFC 4231 test case 2, with data in parts", "[crypto][hkdf]") {
+  std::array<std::uint8_t, 32> mac{};
+  detail::hmac_sha256(mac, as_bytes("Jefe"), {as_bytes("what do ya want "), as_bytes("for nothing?")});
+  CHECK(to_hex(mac) == "5bdcc146bf60754e6a042426089575c75a003f089d2739839dec58b964ec3843");
 }

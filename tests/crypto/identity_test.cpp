@@ -7,28 +7,16 @@ using namespace sealcast;
 using namespace sealcast::crypto;
 using sealcast::test::hex;
 
-TEST_CASE("identities reproduce sign_pk, kx_pk, user_id and kx_sig of the v1 vectors",
-          "[crypto][identity]") {
-  for (const auto* who : {"alice", "bob", "carol", "broker"}) {
-    INFO(who);
-    const auto& v = test::v1_vectors().at("identities").at(who);
-    const auto ident = test::identity_of(who);
-    CHECK(to_hex(ident.sign_pk()) == test::str(v.at("sign_pk")));
-    CHECK(to_hex(ident.kx_pk()) == test::str(v.at("kx_pk")));
-    CHECK(ident.user_id().hex() == test::str(v.at("user_id")));
-    CHECK(user_id_of(hex(v.at("sign_pk"))).hex() == test::str(v.at("user_id")));
-    CHECK(to_hex(ident.kx_sig()) == test::str(v.at("kx_sig")));
-    CHECK(verify_kx_sig(hex(v.at("sign_pk")), hex(v.at("kx_pk")), hex(v.at("kx_sig"))));
-
-    const public_identity pub{hex(v.at("sign_pk")), hex(v.at("kx_pk")), hex(v.at("kx_sig"))};
-    CHECK(pub.validate().ok());
-    CHECK(pub == ident.public_part());
-    CHECK(pub.user_id() == ident.user_id());
-  }
+TEST_CASE("kx_sig signs the v2 label and kx_pk", "[crypto][identity]") {
+  const auto alice = test::identity_of("alice");
+  CHECK(to_hex(kx_sig_input(alice.kx_pk())) == to_hex(as_bytes("sealcast/v2/kx")) + to_hex(alice.kx_pk()));
+  CHECK(ed25519_verify(alice.sign_pk(), kx_sig_input(alice.kx_pk()), alice.kx_sig()));
+  CHECK(alice.public_part().validate().ok());
+  CHECK(user_id_of(alice.sign_pk()) == alice.user_id());
 }
 
 TEST_CASE("an identity keeps the secrets it was built from", "[crypto][identity]") {
-  const auto& v = test::v1_vectors().at("identities").at("alice");
+  const auto& v = test::v2_vectors().at("identities").at("alice");
   const auto alice = test::identity_of("alice");
   CHECK(to_hex(alice.sign_sk().view()) == test::str(v.at("sign_sk")));
   // Unclamped as given: clamping is X25519's business, so a keystore round-trips exact bytes.

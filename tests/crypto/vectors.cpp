@@ -24,8 +24,8 @@ const boost::json::object& rfc_vectors() {
   return v;
 }
 
-const boost::json::object& v1_vectors() {
-  static const boost::json::object v = load("sealcast-v1.json");
+const boost::json::object& v2_vectors() {
+  static const boost::json::object v = load("sealcast-v2.json");
   return v;
 }
 
@@ -44,7 +44,7 @@ id16 id(const boost::json::value& v) {
 }
 
 crypto::identity identity_of(std::string_view name) {
-  const auto& v = v1_vectors().at("identities").at(name);
+  const auto& v = v2_vectors().at("identities").at(name);
   auto ident = crypto::identity::from_secrets(hex(v.at("sign_sk")), hex(v.at("kx_sk")));
   REQUIRE(ident.ok());
   return *ident;

@@ -16,8 +16,8 @@ namespace sealcast::test {
 
 /// tests/vectors/rfc.json, parsed once.
 [[nodiscard]] const boost::json::object& rfc_vectors();
-/// tests/vectors/sealcast-v1.json, parsed once.
-[[nodiscard]] const boost::json::object& v1_vectors();
+/// tests/vectors/sealcast-v2.json, parsed once.
+[[nodiscard]] const boost::json::object& v2_vectors();
 
 /// A string field.
 [[nodiscard]] std::string str(const boost::json::value& v);
@@ -25,7 +25,7 @@ namespace sealcast::test {
 [[nodiscard]] bytes hex(const boost::json::value& v);
 /// A 32-hex-character id field.
 [[nodiscard]] id16 id(const boost::json::value& v);
-/// The named identity of sealcast-v1.json ("alice", "bob", "carol", "broker"), rebuilt from its
+/// The named identity of sealcast-v2.json ("alice", "bob", "carol", "broker"), rebuilt from its
 /// private keys.
 [[nodiscard]] crypto::identity identity_of(std::string_view name);
 

@@ -32,8 +32,13 @@ TEST_CASE("bad input gets the right error and the connection keeps working", "[i
   const std::string gid = g.hex();
   const std::string nonce12 = to_base64(bytes(12, 1)), ct = to_base64(bytes(32, 2)), sig = to_base64(bytes(64, 3));
   auto publish_json = [&](const std::string& nonce, const std::string& epoch) {
-    return R"({"type":"publish","group":")" + gid + R"(","epoch":)" + epoch + R"(,"alg":"aes-256-gcm","nonce":")" +
+    return R"({"type":"publish","group":")" + gid + R"(","epoch":)" + epoch + R"(,"index":0,"alg":"aes-256-gcm","nonce":")" +
            nonce + R"(","ct":")" + ct + R"(","sig":")" + sig + R"("})";
+  };
+  auto with_index = [&](const std::string& index) {
+    auto j = publish_json(nonce12, "1");
+    j.replace(j.find(R"("index":0)"), 9, R"("index":)" + index);
+    return j;
   };
 
   SECTION("malformed JSON") {
@@ -59,10 +64,16 @@ TEST_CASE("bad input gets the right error and the connection keeps working", "[i
     CHECK(a->request_json(publish_json(nonce12, "\"1\"")).code() == errc::bad_request);
     CHECK(a->request_json(publish_json(nonce12, "-1")).code() == errc::bad_request);
     CHECK(a->request_json(R"({"type":"create_group","name":["x"]})").code() == errc::bad_request);
+    CHECK(a->request_json(with_index("\"0\"")).code() == errc::bad_request);
+    CHECK(a->request_json(with_index("-1")).code() == errc::bad_request);
+    CHECK(a->request_json(with_index("4294967296")).code() == errc::bad_request);  // index is a u32
   }
   SECTION("missing fields") {
     CHECK(a->request_json(R"({"type":"group_info"})").code() == errc::bad_request);
     CHECK(a->request_json(R"({"type":"create_group"})").code() == errc::bad_request);
+    auto no_index = publish_json(nonce12, "1");
+    no_index.erase(no_index.find(R"("index":0,)"), 10);
+    CHECK(a->request_json(no_index).code() == errc::bad_request);
   }
   SECTION("bad base64") {
     CHECK(a->request_json(publish_json("!!!notbase64!!!", "1")).code() == errc::bad_request);
@@ -103,18 +114,13 @@ TEST_CASE("bad input gets the right error and the connection keeps working", "[i
     CHECK(a->request_json(publish_json(nonce12, "0")).code() == errc::stale_epoch);
   }
   SECTION("a rekey in a broker-custody group is bad_rekey") {
-    srv::rekey_request rq;
-    rq.group = g;
-    rq.epoch = 2;
-    for (auto* x : {a.get(), b.get()})
-      rq.members.push_back({x->user_id(),
-                            [&] {
-                              proto::key32 k{};
-                              std::copy(x->identity().kx_pk().begin(), x->identity().kx_pk().end(), k.begin());
-                              return k;
-                            }(),
-                            x == a.get() ? proto::member_role::owner : proto::member_role::member});
-    CHECK(a->request(a->make_rekey(rq)).code() == errc::bad_rekey);
+    cli::rekey rk;
+    rk.group = g;
+    rk.epoch = 2;
+    rk.key_id = test_client().user_id();  // any 16 bytes
+    rk.changes = 0;
+    for (auto* x : {a.get(), b.get()}) rk.wrapped[x->user_id()] = proto::wrapped_key{};
+    CHECK(a->request(rk).code() == errc::bad_rekey);
   }
   SECTION("a second hello") {
     REQUIRE(a->send_raw(R"({"type":"hello","sign_pk":")" + to_base64(a->identity().sign_pk()) + R"(","kx_pk":")" +

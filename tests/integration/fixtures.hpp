@@ -74,6 +74,49 @@ inline id16 make_group(test_client& owner, const std::vector<test_client*>& othe
   return g;
 }
 
+/// Creates a client-custody group of `owner` (docs/protocol.md 6.4): the genesis commit, then
+/// `others` added by the owner's signed proposals and one commit; every one of them holds that
+/// last epoch's key (the others after replaying the chain from epoch 1).
+inline id16 make_client_group(test_client& owner, const std::vector<test_client*>& others,
+                              const std::string& name = "e2e",
+                              proto::group_policy policy = proto::group_policy::invite) {
+  std::vector<id16> ids;
+  for (auto* o : others) ids.push_back(o->user_id());
+  const auto g = owner.create_group(name, ids, proto::key_custody::client, policy);
+  const auto e = owner.current_epoch(g);
+  REQUIRE(e == (others.empty() ? 1u : 2u));
+  for (auto* o : others) REQUIRE(o->wait_key(g, e));
+  return g;
+}
+
+/// Commits the group's pending changes through `admin`, the only owner or admin online.
+inline std::uint64_t commit_by(test_client& admin, const id16& g) {
+  auto r = admin.commit(g);
+  INFO("commit: " << (r ? std::string("ok") : r.err().message));
+  REQUIRE(r.ok());
+  return *r;
+}
+
+/// Commits the group's pending changes through whichever of `admins` the broker asks (it asks
+/// one online owner or admin, and another one after a bad_rekey); the committed epoch.
+inline std::uint64_t commit_any(const std::vector<test_client*>& admins, const id16& g,
+                                std::chrono::milliseconds timeout = std::chrono::seconds(5)) {
+  const auto deadline = std::chrono::steady_clock::now() + timeout;
+  std::string last = "no rekey_request reached any of the admins";
+  while (std::chrono::steady_clock::now() < deadline) {
+    for (auto* x : admins) {
+      auto rq = x->rekey_request(g, std::chrono::milliseconds(30));
+      if (!rq) continue;
+      auto r = x->answer(*rq);
+      if (r.is_ok()) return rq->epoch;
+      last = r.describe();
+      if (r.code() != errc::bad_rekey) FAIL("rekey for epoch " << rq->epoch << ": " << last);
+    }
+  }
+  FAIL("no commit: " << last);
+  return 0;
+}
+
 /// Reads `n` message pushes of `group` (in arrival order), failing the test on a timeout.
 inline std::vector<srv::message> messages(test_client& c, const id16& group, std::size_t n,
                                           std::chrono::milliseconds timeout = std::chrono::seconds(5)) {

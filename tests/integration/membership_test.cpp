@@ -40,7 +40,7 @@ TEST_CASE("add_member starts epoch 2 for everyone; the late joiner gets nothing 
   CHECK(r.as<proto::epoch_result>().epoch == 2);
   for (auto* x : {a.get(), b.get(), c.get()}) {
     REQUIRE(x->wait_key(g, 2));
-    CHECK(x->key(g, 2)->frame.manifest.members.size() == 3);
+    CHECK(x->key(g, 2)->members.size() == 3);
     CHECK(x->key(g, 2)->manifest_verified);
     CHECK(x->key_errors().empty());
   }
@@ -85,7 +85,7 @@ TEST_CASE("remove_member starts epoch 3 for the remaining members only", "[integ
   CHECK(r.as<proto::epoch_result>().epoch == 3);
   for (auto* x : {a.get(), c.get()}) {
     REQUIRE(x->wait_key(g, 3));
-    CHECK(x->key(g, 3)->frame.manifest.members.size() == 2);
+    CHECK(x->key(g, 3)->members.size() == 2);
     CHECK(x->key_errors().empty());
     auto m = member_push(*x, g, b->user_id());
     REQUIRE(m);

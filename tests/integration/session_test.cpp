@@ -39,12 +39,12 @@ void expect_auth_failed(test_client& c) {
 
 }  // namespace
 
-TEST_CASE("challenge carries protocol 1, the ready line's broker id and its public key", "[integration][session]") {
+TEST_CASE("challenge carries protocol 2, the ready line's broker id and its public key", "[integration][session]") {
   broker_fixture f;
   test_client c;
   c.connect(f.port());
   const auto& ch = c.challenge();
-  CHECK(ch.protocol == 1);
+  CHECK(ch.protocol == 2);
   CHECK(ch.broker.hex() == f.broker->broker_id());
   CHECK(crypto::user_id_of(ch.broker_pk) == ch.broker);
   test_client d;
@@ -137,13 +137,65 @@ TEST_CASE("a kx_sig that does not bind kx_pk is refused at hello", "[integration
   expect_auth_failed(c);
 }
 
-TEST_CASE("the sealcast.v1 subprotocol is accepted when offered", "[integration][session]") {
+TEST_CASE("the sealcast.v2 subprotocol is accepted when offered", "[integration][session]") {
+  broker_fixture f;
+  test_client c;
+  c.connect(f.port(), {"sealcast.v2"});
+  CHECK(c.socket()->subprotocol() == "sealcast.v2");
+  auto w = c.hello();
+  CHECK(w.user == c.user_id());
+}
+
+TEST_CASE("the sealcast.v1 subprotocol alone is not chosen", "[integration][session]") {
+  // Section 1: a client that asks only for others is accepted without a subprotocol; a v1 client
+  // then fails at the challenge (protocol 2, v2 labels), not at the upgrade.
   broker_fixture f;
   test_client c;
   c.connect(f.port(), {"sealcast.v1"});
-  CHECK(c.socket()->subprotocol() == "sealcast.v1");
-  auto w = c.hello();
-  CHECK(w.user == c.user_id());
+  CHECK(c.socket()->subprotocol().empty());
+  CHECK(c.challenge().protocol == 2);
+}
+
+TEST_CASE("the identity point as sign_pk, with the identity signature, is auth_failed", "[integration][session]") {
+  // Section 2.1: strict verification. With A = 01 00..00 (the neutral element) and
+  // sig = 01 00..00 || 00..00 (R = identity, S = 0), the cofactorless equation [0]B = R + [h]A holds
+  // for every message; a lax verifier would let anybody in under this "user".
+  broker_fixture f;
+  test_client c;
+  c.connect(f.port());
+  auto h = good_hello(c);
+  h.sign_pk = {};
+  h.sign_pk[0] = 1;
+  h.sig = {};
+  h.sig[0] = 1;
+  h.kx_sig = h.sig;
+  REQUIRE(c.send_raw(proto::to_json(h)));
+  expect_auth_failed(c);
+  // Nobody was registered under the identity point's user id.
+  auto d = online(f.port());
+  CHECK(d->request(cli::user_keys{{}, crypto::user_id_of(h.sign_pk)}).code() == errc::unknown_user);
+}
+
+TEST_CASE("a known user coming back with another kx_pk is auth_failed", "[integration][session]") {
+  // Section 3: v2 has no key-update proposal; a changed kx_pk would lose every group key.
+  broker_fixture f;
+  test_client first;
+  first.login(f.port(), "a");
+  settle(first);
+  first.disconnect();
+  const auto other_kx = crypto::identity::generate();
+  test_client again(crypto::identity::from_secrets(first.identity().sign_sk(), other_kx.kx_sk()));
+  REQUIRE(again.user_id() == first.user_id());
+  REQUIRE(again.identity().kx_pk() != first.identity().kx_pk());
+  again.connect(f.port());
+  REQUIRE(again.send_raw(proto::to_json(good_hello(again))));  // a valid hello, kx_sig included
+  expect_auth_failed(again);
+  // The registered keys did not change, and the original keys still log in.
+  auto d = online(f.port());
+  auto k = d->request(cli::user_keys{{}, first.user_id()}).as<proto::user_keys_result>();
+  CHECK(bytes(k.kx_pk.begin(), k.kx_pk.end()) == first.identity().kx_pk());
+  first.login(f.port(), "a");
+  CHECK(first.request(cli::list_groups{}).is_ok());
 }
 
 TEST_CASE("one user may hold several connections and both get deliveries", "[integration][session]") {

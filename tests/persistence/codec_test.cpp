@@ -50,10 +50,61 @@ TEST_CASE("user records round-trip through the codec", "[persistence][codec]") {
 
 TEST_CASE("group records round-trip through the codec, rekey state included", "[persistence][codec]") {
   const auto g = sample_group(3);
+  REQUIRE(g.pending_changes.size() == 2);
   group_record r;
   r.id = g.id;
   check_round_trip(g, r);
   check_truncations_fail(g);
+
+  auto none = g;
+  none.pending_changes.clear();
+  check_round_trip(none, r);
+}
+
+TEST_CASE("pending changes keep their order, proposals and the absence of a role", "[persistence][codec]") {
+  auto g = sample_group(1);
+  const auto member = static_cast<std::uint8_t>(member_role::member);
+  g.pending_changes = {proposed_change(change_action::join, make_id(5, 1), member, make_id(5, 1)),
+                       proposed_change(change_action::remove, make_id(2, 1), 0, make_id(1, 1)),
+                       broker_change(change_action::add, make_id(6, 1), member)};
+  group_record back;
+  back.id = g.id;
+  REQUIRE(codec::decode(codec::encode(g), back));
+  CHECK(back == g);
+  REQUIRE(back.pending_changes.size() == 3);
+  CHECK(back.pending_changes[0].action == static_cast<std::uint8_t>(change_action::join));
+  CHECK(back.pending_changes[0].kx_pk == filled<32>(5));
+  CHECK(back.pending_changes[1].role == 0);
+  CHECK(back.pending_changes[1].kx_pk == key32{});
+  CHECK(back.pending_changes[1].has_proposal);
+  CHECK(back.pending_changes[1].sig == filled<64>(0x82));
+  CHECK_FALSE(back.pending_changes[2].has_by);
+  CHECK_FALSE(back.pending_changes[2].has_proposal);
+}
+
+TEST_CASE("a change's absent by and proposal take no space and read back as zeros", "[persistence][codec]") {
+  auto g = sample_group(1);
+  g.pending_changes.clear();
+  const std::size_t empty_size = codec::encode(g).size();
+
+  change_record c = broker_change(change_action::remove, make_id(2, 1), 0);
+  c.by = make_id(9, 9);  // ignored: has_by is false
+  c.by_pk = filled<32>(1);
+  c.sig = filled<64>(1);
+  g.pending_changes = {c};
+  const bytes value = codec::encode(g);
+  CHECK(value.size() == empty_size + 52);
+  group_record back;
+  REQUIRE(codec::decode(value, back));
+  REQUIRE(back.pending_changes.size() == 1);
+  CHECK(back.pending_changes[0].by == id16{});
+  CHECK(back.pending_changes[0].by_pk == key32{});
+  CHECK(back.pending_changes[0].sig == sig64{});
+
+  c.has_by = true;
+  c.has_proposal = true;
+  g.pending_changes = {c};
+  CHECK(codec::encode(g).size() == empty_size + 52 + 16 + 32 + 64);
 }
 
 TEST_CASE("member records round-trip through the codec", "[persistence][codec]") {
@@ -72,16 +123,50 @@ TEST_CASE("epoch records round-trip through the codec with their member snapshot
 
   auto empty = e;
   empty.members.clear();
+  empty.changes.clear();
   check_round_trip(empty, r);
+}
+
+TEST_CASE("epoch records keep custody, policy, the issuer key and the changes", "[persistence][codec]") {
+  const auto client = sample_epoch(make_id(1, 2), 3);
+  epoch_record back;
+  REQUIRE(codec::decode(codec::encode(client), back));
+  CHECK(back.custody == key_custody::client);
+  CHECK(back.policy == group_policy::open);
+  CHECK(back.has_issuer_pk);
+  CHECK(back.issuer_pk == filled<32>(11));
+  CHECK(back.changes == client.changes);
+
+  // Broker custody: the broker is the issuer (no key stored), changes carry no proposals, and a
+  // rotation's changes may name who asked or nobody.
+  auto broker = client;
+  broker.custody = key_custody::broker;
+  broker.policy = group_policy::invite;
+  broker.has_issuer_pk = false;
+  broker.issuer_pk = {};
+  broker.changes = {
+      broker_change(change_action::add, make_id(1, 1), static_cast<std::uint8_t>(member_role::owner)),
+      broker_change(change_action::add, make_id(2, 1), static_cast<std::uint8_t>(member_role::member), make_id(1, 1)),
+      broker_change(change_action::leave, make_id(3, 1), 0, make_id(3, 1))};
+  epoch_record r;
+  r.group = broker.group;
+  r.epoch = broker.epoch;
+  check_round_trip(broker, r);
+  check_truncations_fail(broker);
+  CHECK(codec::encode(broker).size() < codec::encode(client).size());
 }
 
 TEST_CASE("message, locator, direct and event records round-trip through the codec", "[persistence][codec]") {
   const auto m = sample_message(make_id(1, 2), 256);
+  CHECK(m.index == 255);
   message_record mr;
   mr.group = m.group;
   mr.seq = m.seq;
   check_round_trip(m, mr);
   check_truncations_fail(m);
+  auto last_index = m;
+  last_index.index = 0xffffffff;
+  check_round_trip(last_index, mr);
 
   const message_locator loc{message_kind::direct, make_id(3, 1), 99};
   check_round_trip(loc, message_locator{});
@@ -132,6 +217,28 @@ TEST_CASE("values with an unknown format byte or out-of-range enums are bad_form
 
   CHECK(code_of(codec::decode_user_group(bytes{codec::format_v1, 9})) == errc::bad_format);
 
+  // A change whose action or role byte is out of range (the change is the value's last 52 bytes).
+  auto g = sample_group(1);
+  g.pending_changes = {broker_change(change_action::remove, make_id(2, 1), 0)};
+  const bytes good = codec::encode(g);
+  group_record gr;
+  REQUIRE(codec::decode(good, gr));
+  const std::size_t action_at = good.size() - 52;
+  const std::size_t role_at = action_at + 1 + 16 + 32;
+  for (std::uint8_t action : {0, 6, 255}) {
+    bytes bad = good;
+    bad[action_at] = action;
+    auto st = codec::decode(bad, gr);
+    REQUIRE_FALSE(st);
+    CHECK(code_of(st) == errc::bad_format);
+    CHECK(st.err().message.find("change action") != std::string::npos);
+  }
+  bytes bad_role = good;
+  bad_role[role_at] = 4;
+  CHECK(code_of(codec::decode(bad_role, gr)) == errc::bad_format);
+  bad_role[role_at] = 3;
+  CHECK(codec::decode(bad_role, gr));
+
   bytes loc = codec::encode(message_locator{message_kind::group, make_id(1, 2), 1});
   loc[1] = 4;  // no such kind (group, direct, settled)
   message_locator l;
@@ -155,6 +262,17 @@ TEST_CASE("a length prefix larger than the value is bad_format, not an allocatio
   for (std::size_t i = 0; i < 4; ++i) ev[count_at + i] = 0xff;
   epoch_record e;
   CHECK(code_of(codec::decode(ev, e)) == errc::bad_format);
+
+  // A group value whose pending change count (its last field) claims 2^32-1 changes.
+  auto g = sample_group(1);
+  g.pending_changes.clear();
+  bytes gv = codec::encode(g);
+  for (std::size_t i = gv.size() - 4; i < gv.size(); ++i) gv[i] = 0xff;
+  group_record gr;
+  auto st = codec::decode(gv, gr);
+  REQUIRE_FALSE(st);
+  CHECK(code_of(st) == errc::bad_format);
+  CHECK(st.err().message.find("change count") != std::string::npos);
 }
 
 TEST_CASE("random garbage never decodes into a crash", "[persistence][codec]") {

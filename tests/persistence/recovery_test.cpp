@@ -239,6 +239,28 @@ TEST_CASE("a database of another schema version is refused", "[persistence][reco
   REQUIRE_FALSE(st);
   CHECK(st.err().code == errc::bad_format);
   CHECK(st.err().message.find("schema version 99") != std::string::npos);
+  CHECK(st.err().message.find("this build reads version " + std::to_string(schema_version)) != std::string::npos);
+}
+
+TEST_CASE("a protocol v1 database is refused with what to do about it", "[persistence][recovery]") {
+  temp_dir dir;
+  {
+    auto st = open_at(dir.db());
+    REQUIRE(st);
+    write_batch b;
+    b.put_meta_u64(meta_names::schema_version, 1);
+    REQUIRE((*st)->write(b, true));
+  }
+  auto st = open_at(dir.db());
+  REQUIRE_FALSE(st);
+  CHECK(st.err().code == errc::bad_format);
+  const std::string& message = st.err().message;
+  INFO(message);
+  CHECK(message.find(dir.db()) != std::string::npos);
+  CHECK(message.find("has schema version 1, this build reads version 2") != std::string::npos);
+  CHECK(message.find("Protocol v2 changed the stored manifests") != std::string::npos);
+  CHECK(message.find("started fresh") != std::string::npos);
+  CHECK(message.find("v1 build") != std::string::npos);
 }
 
 TEST_CASE("a database with a column family from a newer version is refused", "[persistence][recovery]") {

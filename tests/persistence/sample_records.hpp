@@ -3,6 +3,7 @@
 
 #include <array>
 #include <cstdint>
+#include <optional>
 #include <string>
 
 #include "persistence/records.hpp"
@@ -31,6 +32,28 @@ inline user_record sample_user(std::uint64_t n) {
                      1000 + n, 2000 + n};
 }
 
+/// A change as the broker applies it in broker custody: no proposal; `by` only when given.
+inline change_record broker_change(change_action action, const id16& user, std::uint8_t role,
+                                   std::optional<id16> by = std::nullopt) {
+  change_record c;
+  c.action = static_cast<std::uint8_t>(action);
+  c.user = user;
+  if (action == change_action::add || action == change_action::join) c.kx_pk = filled<32>(user.b[15]);
+  c.role = role;
+  c.has_by = by.has_value();
+  if (by) c.by = *by;
+  return c;
+}
+
+/// A client-custody change carrying its proposal by `by`.
+inline change_record proposed_change(change_action action, const id16& user, std::uint8_t role, const id16& by) {
+  change_record c = broker_change(action, user, role, by);
+  c.has_proposal = true;
+  c.by_pk = filled<32>(static_cast<std::uint8_t>(0x40 + by.b[15]));
+  c.sig = filled<64>(static_cast<std::uint8_t>(0x80 + user.b[15]));
+  return c;
+}
+
 inline group_record sample_group(std::uint64_t n) {
   group_record g;
   g.id = make_id(n, 2);
@@ -48,6 +71,9 @@ inline group_record sample_group(std::uint64_t n) {
   g.rekey_reason = "member_removed";
   g.rekey_after_removal = true;
   g.rekey_requested_ms = 1'700'000'200'000;
+  g.pending_changes = {
+      proposed_change(change_action::add, make_id(3, 1), static_cast<std::uint8_t>(member_role::admin), make_id(1, 1)),
+      proposed_change(change_action::leave, make_id(2, 1), 0, make_id(2, 1))};
   return g;
 }
 
@@ -66,6 +92,15 @@ inline epoch_record sample_epoch(const id16& group, std::uint64_t epoch) {
   e.members = {{make_id(1, 1), filled<32>(7), member_role::owner}, {make_id(2, 1), filled<32>(8), member_role::member}};
   e.issuer = make_id(1, 1);
   e.signature = filled<64>(9);
+  // A client-custody commit by the owner: one proposed add, then a role change.
+  e.custody = key_custody::client;
+  e.policy = group_policy::open;
+  e.has_issuer_pk = true;
+  e.issuer_pk = filled<32>(11);
+  e.changes = {
+      proposed_change(change_action::add, make_id(2, 1), static_cast<std::uint8_t>(member_role::admin), make_id(1, 1)),
+      proposed_change(change_action::role, make_id(2, 1), static_cast<std::uint8_t>(member_role::member),
+                      make_id(1, 1))};
   e.created_ms = 100 * epoch;
   e.expires_ms = 100 * epoch + 86'400'000;
   e.message_count = epoch;
@@ -82,6 +117,7 @@ inline message_record sample_message(const id16& group, std::uint64_t seq) {
   m.id.b[1] = group.b[15];
   m.sender = make_id(1, 1);
   m.epoch = 1;
+  m.index = static_cast<std::uint32_t>(seq - 1);
   m.alg = 2;
   m.nonce = bytes(12, 0xaa);
   m.ct = bytes(40, static_cast<std::uint8_t>(seq));

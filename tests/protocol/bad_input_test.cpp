@@ -18,6 +18,7 @@ std::string publish_with(const std::string& field, const std::string& value) {
   std::map<std::string, std::string> fields = {{"rid", "9"},
                                                {"group", group},
                                                {"epoch", "7"},
+                                               {"index", "0"},
                                                {"alg", R"("aes-256-gcm")"},
                                                {"nonce", "\"" + b64_of(12) + "\""},
                                                {"ct", "\"" + b64_of(16) + "\""},
@@ -114,7 +115,7 @@ TEST_CASE("an unknown type is unknown_type naming it, with the rid", "[protocol]
 }
 
 TEST_CASE("a missing field is a bad_request naming it", "[protocol][bad]") {
-  for (const char* field : {"group", "epoch", "alg", "nonce", "ct", "sig"})
+  for (const char* field : {"group", "epoch", "index", "alg", "nonce", "ct", "sig"})
     expect_publish_failure(field, "", "field '" + std::string(field) + "' is missing");
   expect_failure(R"({"type":"ack","seq":1})", errc::bad_request, "field 'group' is missing");
   expect_failure(R"({"type":"keys","rid":1,"group":")" + hex_id('a') + R"("})", errc::bad_request,
@@ -137,7 +138,7 @@ TEST_CASE("a field of the wrong JSON type is a bad_request naming it", "[protoco
   expect_failure(R"({"type":"create_group","rid":1,"name":"n","policy":"open","members":[")" + hex_id('a') + R"(",7]})",
                  errc::bad_request, "field 'members[1]' must be 32 lowercase hex characters");
   expect_failure(R"({"type":"rekey","rid":1,"group":")" + hex_id('a') + R"(","epoch":1,"key_id":")" + hex_id('b') +
-                     R"(","alg":"aes-256-gcm","wrapped":[],"manifest_sig":")" + b64_of(64) + R"("})",
+                     R"(","alg":"aes-256-gcm","changes":0,"sig":")" + b64_of(64) + R"(","wrapped":[]})",
                  errc::bad_request, "field 'wrapped' must be an object");
   expect_failure(R"({"type":"hello","sign_pk":[1,2],"kx_pk":"","kx_sig":"","sig":""})", errc::bad_request,
                  "field 'sign_pk' must be a string");
@@ -193,7 +194,8 @@ TEST_CASE("keys, signatures, nonces and blobs must have their fixed lengths", "[
   expect_publish_failure("nonce", "\"\"", "field 'nonce' must be 12 bytes for aes-256-gcm");
 
   auto publish = [](const char* alg, std::size_t nonce) {
-    return R"({"type":"publish","rid":1,"group":")" + hex_id('a') + R"(","epoch":1,"alg":")" + alg + R"(","nonce":")" +
+    return R"({"type":"publish","rid":1,"group":")" + hex_id('a') + R"(","epoch":1,"index":0,"alg":")" + alg +
+           R"(","nonce":")" +
            b64_of(nonce) + R"(","ct":")" + b64_of(16) + R"(","sig":")" + b64_of(64) + R"("})";
   };
   CHECK(parse_client_frame(publish("chacha20-poly1305", 12)));
@@ -212,8 +214,8 @@ TEST_CASE("keys, signatures, nonces and blobs must have their fixed lengths", "[
 
   auto rekey = [](const std::string& user, std::size_t wrapped) {
     return R"({"type":"rekey","rid":1,"group":")" + hex_id('a') + R"(","epoch":1,"key_id":")" + hex_id('b') +
-           R"(","alg":"aes-256-gcm","wrapped":{")" + user + R"(":")" + b64_of(wrapped) + R"("},"manifest_sig":")" +
-           b64_of(64) + R"("})";
+           R"(","alg":"aes-256-gcm","changes":1,"sig":")" + b64_of(64) + R"(","wrapped":{")" + user + R"(":")" +
+           b64_of(wrapped) + R"("}})";
   };
   CHECK(parse_client_frame(rekey(hex_id('c'), 80)));
   expect_failure(rekey(hex_id('c'), 79), errc::bad_request, "field 'wrapped." + hex_id('c') + "' must be 80 bytes");
@@ -255,6 +257,68 @@ TEST_CASE("duplicate keys are refused at any depth", "[protocol][bad]") {
                  "malformed JSON: duplicate key in an object");
   expect_failure(R"({"type":"list_users","rid":1,"r\u0069d":2})", errc::bad_request,
                  "malformed JSON: duplicate key in an object");
+}
+
+TEST_CASE("a ratchet index is an integer below 2^32", "[protocol][bad]") {
+  auto last = parse_client_frame(publish_with("index", "4294967295"));
+  REQUIRE(last);
+  CHECK(std::get<client::publish>(*last).index == 4294967295u);
+  expect_publish_failure("index", "4294967296", "field 'index' is too large (at most 4294967295)");
+  expect_publish_failure("index", "18446744073709551615", "field 'index' is too large (at most 4294967295)");
+  expect_publish_failure("index", "18446744073709551616", "field 'index' is too large (at most 4294967295)");
+  expect_publish_failure("index", "1e30", "field 'index' is too large (at most 4294967295)");
+  expect_publish_failure("index", "-1", "field 'index' must be a non-negative integer");
+  expect_publish_failure("index", "1.0", "field 'index' must be a non-negative integer");
+  expect_publish_failure("index", R"("3")", "field 'index' must be a non-negative integer");
+  expect_publish_failure("index", "null", "field 'index' must not be null");
+}
+
+TEST_CASE("a proposal is exactly 64 bytes of base64, with an integer epoch", "[protocol][bad]") {
+  const std::string head = R"({"type":"leave","rid":1,"group":")" + hex_id('a') + R"(","epoch":3)";
+  CHECK(parse_client_frame(head + R"(,"proposal":")" + b64_of(64) + R"("})"));
+  expect_failure(head + R"(,"proposal":")" + b64_of(63) + R"("})", errc::bad_request,
+                 "field 'proposal' must be 64 bytes");
+  expect_failure(head + R"(,"proposal":")" + b64_of(65) + R"("})", errc::bad_request,
+                 "field 'proposal' must be 64 bytes");
+  expect_failure(head + R"(,"proposal":"!!"})", errc::bad_request, "field 'proposal' is not valid base64");
+  expect_failure(head + R"(,"proposal":64})", errc::bad_request, "field 'proposal' must be a string");
+  expect_failure(R"({"type":"join","rid":1,"group":")" + hex_id('a') + R"(","epoch":"3"})", errc::bad_request,
+                 "field 'epoch' must be a non-negative integer");
+  for (const char* type : {"add_member", "remove_member", "set_role"}) {
+    expect_failure(std::string(R"({"type":")") + type + R"(","rid":1,"group":")" + hex_id('a') + R"(","user":")" +
+                       hex_id('b') + R"(","role":"admin","epoch":3,"proposal":")" + b64_of(32) + R"("})",
+                   errc::bad_request, "field 'proposal' must be 64 bytes");
+  }
+}
+
+TEST_CASE("set_role takes member or admin only", "[protocol][bad]") {
+  auto set_role = [](const std::string& role) {
+    return R"({"type":"set_role","rid":1,"group":")" + hex_id('a') + R"(","user":")" + hex_id('b') +
+           R"(","role":)" + role + "}";
+  };
+  CHECK(parse_client_frame(set_role(R"("admin")")));
+  CHECK(parse_client_frame(set_role(R"("member")")));
+  expect_failure(set_role(R"("owner")"), errc::bad_request, "field 'role' must be one of admin, member");
+  expect_failure(set_role(R"("boss")"), errc::bad_request, "field 'role' must be one of owner, admin, member");
+  expect_failure(set_role("null"), errc::bad_request, "field 'role' must not be null");
+}
+
+TEST_CASE("manifests needs from_epoch of at least 1 and a limit from 1 to 256", "[protocol][bad]") {
+  auto manifests = [](const std::string& from_epoch, const std::string& limit) {
+    std::string text = R"({"type":"manifests","rid":1,"group":")" + hex_id('a') + '"';
+    if (!from_epoch.empty()) text += R"(,"from_epoch":)" + from_epoch;
+    if (!limit.empty()) text += R"(,"limit":)" + limit;
+    return text + "}";
+  };
+  CHECK(parse_client_frame(manifests("1", "")));
+  CHECK(parse_client_frame(manifests("1", "1")));
+  CHECK(parse_client_frame(manifests("1", "256")));
+  CHECK(parse_client_frame(manifests("1", "null")));
+  expect_failure(manifests("0", ""), errc::bad_request, "field 'from_epoch' must be at least 1");
+  expect_failure(manifests("", ""), errc::bad_request, "field 'from_epoch' is missing");
+  expect_failure(manifests("1", "0"), errc::bad_request, "field 'limit' must be from 1 to 256");
+  expect_failure(manifests("1", "257"), errc::bad_request, "field 'limit' must be from 1 to 256");
+  expect_failure(manifests("1", "-1"), errc::bad_request, "field 'limit' must be a non-negative integer");
 }
 
 TEST_CASE("a bad frame does not poison the next parse", "[protocol][bad]") {

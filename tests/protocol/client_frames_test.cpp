@@ -25,15 +25,23 @@ std::vector<client_frame> every_client_frame() {
       create,
       minimal,
       client::join{rid, id_of(0xa1)},
+      client::join{rid, id_of(0xa1), 3, array_of<64>(11)},
       client::leave{rid, id_of(0xa1)},
+      client::leave{rid, id_of(0xa1), 3, array_of<64>(12)},
       client::add_member{rid, id_of(0xa1), id_of(2), member_role::admin},
+      client::add_member{rid, id_of(0xa1), id_of(2), member_role::member, 18446744073709551615ull, array_of<64>(13)},
       client::remove_member{rid, id_of(0xa1), id_of(2)},
+      client::remove_member{rid, id_of(0xa1), id_of(2), 1, array_of<64>(14)},
+      client::set_role{rid, id_of(0xa1), id_of(2), member_role::admin},
+      client::set_role{rid, id_of(0xa1), id_of(2), member_role::member, 2, array_of<64>(15)},
       client::group_info{rid, id_of(0xa1)},
       client::list_groups{rid},
       client::presence{rid, id_of(0xa1)},
       client::list_users{rid},
       client::user_keys{rid, id_of(2)},
       client::keys{rid, id_of(0xa1), 4},
+      client::manifests{rid, id_of(0xa1), 1, std::nullopt},
+      client::manifests{rid, id_of(0xa1), 18446744073709551615ull, 256},
       sample_publish(),
       client::ack{id_of(0xa1), 18446744073709551615ull},
       client::fetch{rid, id_of(0xa1), 10, 100},
@@ -70,7 +78,7 @@ TEST_CASE("every client frame type has a round-trip sample", "[protocol][client]
 
 TEST_CASE("publish serializes with PROTOCOL.md's field names and encodings", "[protocol][client][shape]") {
   CHECK(to_json(sample_publish()) ==
-        R"({"type":"publish","rid":42,"group":"a1a1a1a1a1a1a1a1a1a1a1a1a1a1a1a1","epoch":7,)"
+        R"({"type":"publish","rid":42,"group":"a1a1a1a1a1a1a1a1a1a1a1a1a1a1a1a1","epoch":7,"index":4000000000,)"
         R"("alg":"chacha20-poly1305","nonce":")" +
             to_base64(bytes_of(12, 1)) + R"(","ct":")" + to_base64(bytes_of(100, 9)) + R"(","sig":")" +
             to_base64(array_of<64>(3)) + R"("})");
@@ -85,15 +93,46 @@ TEST_CASE("hello, ack and ack_direct carry no rid", "[protocol][client][shape]")
   CHECK(to_json(client::ack_direct{id_of(0x5e)}) == R"({"type":"ack_direct","id":"5e5e5e5e5e5e5e5e5e5e5e5e5e5e5e5e"})");
 }
 
-TEST_CASE("rekey writes wrapped as an object keyed by user id in id order", "[protocol][client][shape]") {
+TEST_CASE("rekey writes the change count, sig, and wrapped keyed by user id in id order",
+          "[protocol][client][shape]") {
   CHECK(to_json(sample_rekey()) ==
         R"({"type":"rekey","rid":"rk-1","group":"a1a1a1a1a1a1a1a1a1a1a1a1a1a1a1a1","epoch":2,)"
-        R"("key_id":"0c0c0c0c0c0c0c0c0c0c0c0c0c0c0c0c","alg":"xchacha20-poly1305","wrapped":{)"
-        R"("01010101010101010101010101010101":")" +
-            to_base64(array_of<80>(1)) +
-            R"(",)"
-            R"("02020202020202020202020202020202":")" +
-            to_base64(array_of<80>(2)) + R"("},"manifest_sig":")" + to_base64(array_of<64>(5)) + R"("})");
+        R"("key_id":"0c0c0c0c0c0c0c0c0c0c0c0c0c0c0c0c","alg":"xchacha20-poly1305","changes":2,"sig":")" +
+            to_base64(array_of<64>(5)) + R"(","wrapped":{"01010101010101010101010101010101":")" +
+            to_base64(array_of<80>(1)) + R"(","02020202020202020202020202020202":")" + to_base64(array_of<80>(2)) +
+            R"("}})");
+}
+
+TEST_CASE("membership requests write epoch and proposal only when present", "[protocol][client][shape]") {
+  const auto rid = request_id::from_number(3);
+  const std::string g = R"("group":"a1a1a1a1a1a1a1a1a1a1a1a1a1a1a1a1")";
+  const std::string u = R"("user":"02020202020202020202020202020202")";
+  CHECK(to_json(client::join{rid, id_of(0xa1)}) == R"({"type":"join","rid":3,)" + g + "}");
+  CHECK(to_json(client::leave{rid, id_of(0xa1), 5, array_of<64>(1)}) ==
+        R"({"type":"leave","rid":3,)" + g + R"(,"epoch":5,"proposal":")" + to_base64(array_of<64>(1)) + R"("})");
+  CHECK(to_json(client::remove_member{rid, id_of(0xa1), id_of(2), 5, array_of<64>(1)}) ==
+        R"({"type":"remove_member","rid":3,)" + g + "," + u + R"(,"epoch":5,"proposal":")" +
+            to_base64(array_of<64>(1)) + R"("})");
+  CHECK(to_json(client::add_member{rid, id_of(0xa1), id_of(2), member_role::admin, 5, array_of<64>(1)}) ==
+        R"({"type":"add_member","rid":3,)" + g + "," + u + R"(,"role":"admin","epoch":5,"proposal":")" +
+            to_base64(array_of<64>(1)) + R"("})");
+  CHECK(to_json(client::set_role{rid, id_of(0xa1), id_of(2), member_role::member}) ==
+        R"({"type":"set_role","rid":3,)" + g + "," + u + R"(,"role":"member"})");
+  CHECK(to_json(client::manifests{rid, id_of(0xa1), 1, 64}) ==
+        R"({"type":"manifests","rid":3,)" + g + R"(,"from_epoch":1,"limit":64})");
+  CHECK(to_json(client::manifests{rid, id_of(0xa1), 7, std::nullopt}) ==
+        R"({"type":"manifests","rid":3,)" + g + R"(,"from_epoch":7})");
+}
+
+TEST_CASE("a client-custody add_member parses its epoch and proposal", "[protocol][client]") {
+  auto f = parse_client_frame(R"({"type":"add_member","rid":1,"group":")" + hex_id('a') + R"(","user":")" +
+                              hex_id('b') + R"(","epoch":4,"proposal":")" + b64_of(64) + R"("})");
+  REQUIRE(f);
+  const auto& add = std::get<client::add_member>(*f);
+  CHECK(add.role == member_role::member);
+  CHECK(add.epoch == std::optional<std::uint64_t>(4));
+  REQUIRE(add.proposal);
+  CHECK(*add.proposal == array_of<64>(0));
 }
 
 TEST_CASE("a numeric rid is echoed as the same number", "[protocol][client][rid]") {
@@ -193,6 +232,18 @@ TEST_CASE("optional fields take their defaults when absent or null", "[protocol]
       R"({"type":"add_member","rid":1,"group":"a1a1a1a1a1a1a1a1a1a1a1a1a1a1a1a1","user":"0202020202020202020202020202020a"})");
   REQUIRE(add);
   CHECK(std::get<client::add_member>(*add).role == member_role::member);
+  CHECK_FALSE(std::get<client::add_member>(*add).epoch);
+  CHECK_FALSE(std::get<client::add_member>(*add).proposal);
+
+  auto join = parse_client_frame(
+      R"({"type":"join","rid":1,"group":"a1a1a1a1a1a1a1a1a1a1a1a1a1a1a1a1","epoch":null,"proposal":null})");
+  REQUIRE(join);
+  CHECK(std::get<client::join>(*join) == client::join{request_id::from_number(1), id_of(0xa1)});
+
+  auto manifests =
+      parse_client_frame(R"({"type":"manifests","rid":1,"group":"a1a1a1a1a1a1a1a1a1a1a1a1a1a1a1a1","from_epoch":1})");
+  REQUIRE(manifests);
+  CHECK_FALSE(std::get<client::manifests>(*manifests).limit);
 }
 
 TEST_CASE("unknown fields are ignored", "[protocol][client]") {
@@ -202,9 +253,22 @@ TEST_CASE("unknown fields are ignored", "[protocol][client]") {
   CHECK(std::get<client::ack>(*f) == client::ack{id_of(0xa1), 3});
 }
 
-TEST_CASE("add_member refuses the owner role", "[protocol][client]") {
+TEST_CASE("add_member and set_role refuse the owner role", "[protocol][client]") {
+  for (const char* type : {"add_member", "set_role"}) {
+    INFO(type);
+    auto f = parse_client_frame(
+        std::string(R"({"type":")") + type +
+        R"(","rid":1,"group":"a1a1a1a1a1a1a1a1a1a1a1a1a1a1a1a1","user":"02020202020202020202020202020202","role":"owner"})");
+    REQUIRE_FALSE(f);
+    CHECK(f.err().code == errc::bad_request);
+    CHECK(f.err().message == "field 'role' must be one of admin, member");
+    CHECK(f.rid() == request_id::from_number(1));
+  }
+}
+
+TEST_CASE("set_role requires a role", "[protocol][client]") {
   auto f = parse_client_frame(
-      R"({"type":"add_member","rid":1,"group":"a1a1a1a1a1a1a1a1a1a1a1a1a1a1a1a1","user":"02020202020202020202020202020202","role":"owner"})");
+      R"({"type":"set_role","rid":1,"group":"a1a1a1a1a1a1a1a1a1a1a1a1a1a1a1a1","user":"02020202020202020202020202020202"})");
   REQUIRE_FALSE(f);
-  CHECK(f.err().message == "field 'role' must be one of admin, member");
+  CHECK(f.err().message == "field 'role' is missing");
 }

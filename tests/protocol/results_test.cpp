@@ -50,7 +50,10 @@ TEST_CASE("every ok result round-trips through make_ok and parse_ok_result", "[p
   check_round_trip(presence_result{{id_of(1), id_of(3)}});
   check_round_trip(list_users_result{{{id_of(1), "alice", true}, {id_of(2), "", false}}});
   check_round_trip(user_keys_result{array_of<32>(1), array_of<32>(2), array_of<64>(3)});
-  check_round_trip(keys_result{{sample_key(), sample_key()}});
+  check_round_trip(keys_result{{sample_key(), sample_broker_key()}});
+  check_round_trip(manifests_result{{sample_manifest_entry()}, 4});
+  check_round_trip(manifests_result{{sample_manifest_entry(), sample_manifest_entry()}, std::nullopt});
+  check_round_trip(manifests_result{});
   check_round_trip(publish_result{id_of(0x5e), 12, 1700000000123});
   check_round_trip(fetch_result{{sample_message(), sample_message()}});
   check_round_trip(direct_result{id_of(0x5e), 1700000000123});
@@ -95,6 +98,58 @@ TEST_CASE("keys and fetch replies can be built from already-serialized frames", 
   CHECK(make_keys_ok(rid, keys) == make_ok(rid, keys_result{{sample_key()}}));
   CHECK(make_fetch_ok(rid, messages) == make_ok(rid, fetch_result{{sample_message(), sample_message()}}));
   CHECK(make_fetch_ok(rid, {}) == R"({"type":"ok","rid":7,"messages":[]})");
+}
+
+TEST_CASE("a manifests reply writes entries as key frames without type, group and wrapped",
+          "[protocol][results][shape]") {
+  const auto rid = request_id::from_number(7);
+  const manifest_entry e = sample_manifest_entry();
+  const std::string entry = to_json(e);
+  std::string key = to_json(sample_key());
+  // The key frame minus "type", "group" and "wrapped" is the entry.
+  const std::string head = R"({"type":"key","group":"a1a1a1a1a1a1a1a1a1a1a1a1a1a1a1a1",)";
+  REQUIRE(key.starts_with(head));
+  key = "{" + key.substr(head.size());
+  key = key.substr(0, key.find(R"(,"wrapped":")")) + "}";
+  CHECK(entry == key);
+  CHECK(entry.starts_with(R"({"epoch":3,"key_id":"0c0c0c0c0c0c0c0c0c0c0c0c0c0c0c0c","alg":"aes-256-gcm",)"));
+
+  CHECK(make_ok(rid, manifests_result{{}, std::nullopt}) == R"({"type":"ok","rid":7,"manifests":[],"next":null})");
+  CHECK(make_ok(rid, manifests_result{{e}, 4}) == R"({"type":"ok","rid":7,"manifests":[)" + entry + R"(],"next":4})");
+}
+
+TEST_CASE("a manifests reply can be built from already-serialized entries", "[protocol][results]") {
+  const auto rid = request_id::from_string("m");
+  manifest_entry broker = sample_manifest_entry();
+  broker.epoch = 4;
+  broker.custody = key_custody::broker;
+  broker.issuer_pk.reset();
+  broker.changes = broker_changes();
+  const std::string a = to_json(sample_manifest_entry());
+  const std::string b = to_json(broker);
+  const std::string_view entries[] = {a, b};
+  CHECK(make_manifests_ok(rid, entries, 5) == make_ok(rid, manifests_result{{sample_manifest_entry(), broker}, 5}));
+  CHECK(make_manifests_ok(rid, entries, std::nullopt) ==
+        make_ok(rid, manifests_result{{sample_manifest_entry(), broker}, std::nullopt}));
+  CHECK(make_manifests_ok(rid, {}, std::nullopt) == R"({"type":"ok","rid":"m","manifests":[],"next":null})");
+
+  auto f = parse_server_frame(make_manifests_ok(rid, entries, 5));
+  REQUIRE(f);
+  auto back = parse_ok_result<manifests_result>(std::get<server::ok>(*f));
+  REQUIRE(back);
+  CHECK(back->manifests == std::vector<manifest_entry>{sample_manifest_entry(), broker});
+  CHECK(back->next == std::optional<std::uint64_t>(5));
+}
+
+TEST_CASE("a manifests reply whose entries break the change rules is refused", "[protocol][results]") {
+  const server::ok bad = read_ok(
+      R"({"type":"ok","rid":1,"manifests":[{"epoch":1,"key_id":"0c0c0c0c0c0c0c0c0c0c0c0c0c0c0c0c","alg":"aes-256-gcm",)"
+      R"("custody":"broker","policy":"open","issuer":"b0b0b0b0b0b0b0b0b0b0b0b0b0b0b0b0","sig":")" +
+      b64_of(64) + R"(","changes":[{"action":"join","user":"01010101010101010101010101010101","role":"member"}]}],"next":null})");
+  auto r = parse_ok_result<manifests_result>(bad);
+  REQUIRE_FALSE(r);
+  CHECK(r.err().code == errc::bad_request);
+  CHECK(r.err().message == "field 'manifests[0].changes[0].kx_pk' is missing");
 }
 
 TEST_CASE("ok fields stay readable as JSON text", "[protocol][results]") {

@@ -22,6 +22,7 @@ groups and messages (options: --url, --identity, --state, --name):
                                   create a group; prints its id
   add GROUP ID                    add a user (owner or admin)
   remove GROUP ID                 remove a user (owner or admin)
+  set-role GROUP ID ROLE          make a member "admin" or "member" (owner or admin)
   join GROUP                      join an open group (by id)
   leave GROUP                     leave a group
   groups                          your groups: id, name, role, members, epoch
@@ -37,9 +38,11 @@ name of a user the broker knows.
 options:
   --url URL          broker WebSocket (default ws://127.0.0.1:7800/ws)
   --identity FILE    identity keystore (default $SEALCAST_IDENTITY)
-  --state FILE       state file: keys and last seen messages, sealed with the passphrase
-                     (listen and chat default to IDENTITY.state; other commands use one
-                     only when given)
+  --state FILE       state file: verified group chains, message ratchets and last seen
+                     messages, sealed with the passphrase (listen, chat and send default to
+                     IDENTITY.state; other commands use one only when given). Without one,
+                     a second send in the same epoch reuses a ratchet index and is refused
+                     by the receivers as a replay
   --no-state         keep no state file
   --name NAME        display name sent to the broker (default $SEALCAST_NAME, else the
                      identity file's name without extension)
@@ -121,11 +124,12 @@ arguments parse_arguments(int argc, char** argv) {
     std::string_view operands;
   };
   static constexpr std::size_t any = static_cast<std::size_t>(-1);
-  static constexpr std::array<shape, 13> shapes = {{{"keygen", 0, 0, ""},
+  static constexpr std::array<shape, 14> shapes = {{{"keygen", 0, 0, ""},
                                                     {"id", 0, 0, ""},
                                                     {"create-group", 1, 1, "NAME"},
                                                     {"add", 2, 2, "GROUP ID"},
                                                     {"remove", 2, 2, "GROUP ID"},
+                                                    {"set-role", 3, 3, "GROUP ID ROLE"},
                                                     {"join", 1, 1, "GROUP"},
                                                     {"leave", 1, 1, "GROUP"},
                                                     {"groups", 0, 0, ""},
@@ -149,6 +153,8 @@ arguments parse_arguments(int argc, char** argv) {
   if (a.command != "keygen" && !a.out.empty()) usage_failure("--out belongs to keygen");
   if (a.command != "create-group" && (!a.members.empty() || a.open || a.custody != "broker"))
     usage_failure("--member, --open and --custody belong to create-group");
+  if (a.command == "set-role" && a.operands[2] != "admin" && a.operands[2] != "member")
+    usage_failure("set-role: ROLE must be admin or member");
   if (a.json && a.command != "listen" && a.command != "groups") usage_failure("--json belongs to listen and groups");
   if (a.no_state && !a.state.empty()) usage_failure("--state and --no-state exclude each other");
   return a;

@@ -33,6 +33,7 @@ constexpr const char* help_text =
     "  /create NAME [USER]...  create a group with these members and switch to it\n"
     "  /invite USER          add USER to the current group\n"
     "  /kick USER            remove USER from the current group\n"
+    "  /role USER ROLE       make USER admin or member of the current group\n"
     "  /leave                leave the current group\n"
     "  /tell USER TEXT       direct message to USER\n"
     "  /all TEXT             direct message to every other member of the current group\n"
@@ -73,14 +74,14 @@ class chat {
         const auto sender = co_await s_.user_name(d->from, d->from_name);
         show(d->verified, message_line("direct", sender, d->text(), d->verified, d->warning));
       } else if (auto* w = std::get_if<client::warning_event>(&*ev)) {
-        std::string where;
-        if (w->group) {
-          const auto group = co_await s_.group_name(*w->group);
-          where = " [" + group + "]";
+        std::string group;
+        if (w->group) group = co_await s_.group_name(*w->group);
+        if (is_serious(w->kind)) {
+          term_.print(warning_line(group, *w));
+        } else {
+          term_.print("* note" + (group.empty() ? std::string{} : " [" + group + "]") + ": " +
+                      std::string(to_string(w->kind)) + ": " + printable(w->message));
         }
-        const bool serious = w->kind != client::warning_kind::gap && w->kind != client::warning_kind::rekey_failed;
-        term_.print((serious ? "!! WARNING" : "* note") + where + ": " + std::string(to_string(w->kind)) + ": " +
-                    printable(w->message));
       } else if (auto* k = std::get_if<client::key_event>(&*ev)) {
         if (k->issued_by_me && k->custody == key_custody::client) {
           const auto group = co_await s_.group_name(k->group);
@@ -88,13 +89,15 @@ class chat {
         }
       } else if (auto* mb = std::get_if<client::membership_event>(&*ev)) {
         const auto group = co_await s_.group_name(mb->group);
-        const auto user = co_await s_.user_name(mb->user);
         const bool me = mb->user == s_.me();
-        std::string what = mb->action == client::member_action::joined  ? " joined ["
-                           : mb->action == client::member_action::left ? " left ["
-                                                                        : " was removed from [";
-        term_.print("* " + (me ? std::string("you") : user) + what + group + "]");
-        if (me && mb->action != client::member_action::joined && current_ && *current_ == mb->group) {
+        std::string user = "you";
+        if (!me) user = co_await s_.user_name(mb->user);
+        std::string by = "you";
+        if (!mb->by) by.clear();
+        else if (*mb->by != s_.me()) by = co_await s_.user_name(*mb->by);
+        term_.print("* [" + group + "] " + membership_text(*mb, user, by));
+        const bool gone = mb->action == change_action::remove || mb->action == change_action::leave;
+        if (me && gone && current_ && *current_ == mb->group) {
           current_.reset();
           update_prompt();
         }
@@ -174,6 +177,15 @@ class chat {
         (void)must(co_await api.remove_member(g, u), "kick");
         term_.print("* removed " + name);
       }
+    } else if (command == "/role") {
+      const auto g = need_group();
+      const auto args = words(rest);
+      if (args.size() != 2 || (args[1] != "admin" && args[1] != "member"))
+        throw failure{exit_usage, "usage: /role USER admin|member"};
+      const auto u = co_await s_.resolve_user(args[0]);
+      (void)must(co_await api.set_role(g, u, args[1] == "admin" ? member_role::admin : member_role::member), "role");
+      const auto name = co_await s_.user_name(u);
+      term_.print("* asked to make " + name + " " + args[1]);
     } else if (command == "/leave") {
       const auto g = need_group();
       must(co_await api.leave(g), "leave");

@@ -122,19 +122,23 @@ boost::asio::awaitable<int> listen(session& s, const arguments& a) {
       std::cout << (a.json ? direct_json(*d, sender) : message_line("direct", sender, d->text(), d->verified, d->warning))
                 << std::endl;
     } else if (auto* w = std::get_if<client::warning_event>(&*ev)) {
-      std::string where;
-      if (w->group) {
-        const auto group = co_await s.group_name(*w->group);
-        where = " [" + group + "]";
+      std::string group;
+      if (w->group) group = co_await s.group_name(*w->group);
+      if (is_serious(w->kind)) {
+        std::cerr << warning_line(group, *w) << std::endl;
+      } else {
+        note("note" + (group.empty() ? std::string{} : " [" + group + "]") + ": " + std::string(to_string(w->kind)) +
+             ": " + printable(w->message));
       }
-      note("warning" + where + ": " + std::string(to_string(w->kind)) + ": " + printable(w->message));
     } else if (auto* k = std::get_if<client::key_event>(&*ev)) {
       if (k->issued_by_me && k->custody == key_custody::client) mine = *k;
     } else if (auto* mb = std::get_if<client::membership_event>(&*ev)) {
+      if (only && mb->group != *only) continue;
       const auto group = co_await s.group_name(mb->group);
       const auto user = co_await s.user_name(mb->user);
-      note("[" + group + "] " + user + " " + std::string(to_string(mb->action)) + " (epoch " +
-           std::to_string(mb->epoch) + ")");
+      std::string by;
+      if (mb->by) by = co_await s.user_name(*mb->by);
+      note("[" + group + "] " + membership_text(*mb, user, by) + " (epoch " + std::to_string(mb->epoch) + ")");
     } else if (auto* c = std::get_if<client::connection_event>(&*ev)) {
       if (c->state == client::connection_state::reconnecting) {
         if (!lost) note("connection lost (" + c->reason + "); reconnecting");
@@ -185,6 +189,12 @@ boost::asio::awaitable<int> dispatch(session& s, const arguments& a) {
     } else {
       epoch = must(co_await api.remove_member(group, user), "remove");
     }
+    co_await await_new_key(s, group, epoch, a.timeout);
+  } else if (cmd == "set-role") {
+    const auto group = co_await s.resolve_group(a.operands[0]);
+    const auto user = co_await s.resolve_user(a.operands[1]);
+    const auto role = a.operands[2] == "admin" ? member_role::admin : member_role::member;
+    const auto epoch = must(co_await api.set_role(group, user, role), "set-role");
     co_await await_new_key(s, group, epoch, a.timeout);
   } else if (cmd == "join") {
     const auto group = co_await s.resolve_group(a.operands[0]);

@@ -96,6 +96,42 @@ std::string direct_json(const client::direct_message& m, const std::string& send
   return json::serialize(o);
 }
 
+std::string warning_line(const std::string& group_name, const client::warning_event& w) {
+  return "!! WARNING" + (group_name.empty() ? std::string{} : " " + group_name) + ": " +
+         std::string(client::to_string(w.kind)) + ": " + printable(w.message);
+}
+
+bool is_serious(client::warning_kind k) noexcept {
+  return k != client::warning_kind::gap && k != client::warning_kind::rekey_failed &&
+         k != client::warning_kind::state_file;
+}
+
+std::string membership_text(const client::membership_event& ev, const std::string& user, const std::string& by) {
+  const std::string by_part = ev.by ? " by " + by : std::string{};
+  std::string text;
+  switch (ev.action) {
+    case change_action::add:
+      if (ev.epoch == 1 && ev.role == member_role::owner) return user + " created the group";
+      text = user + " was added" + by_part;
+      if (ev.role == member_role::admin) text += " as admin";
+      break;
+    case change_action::remove:
+      text = user + " was removed" + by_part;
+      break;
+    case change_action::role:
+      text = user + " was made " + std::string(role_name(ev.role.value_or(member_role::member))) + by_part;
+      break;
+    case change_action::join:
+      text = user + " joined";
+      break;
+    case change_action::leave:
+      text = user + " left";
+      break;
+  }
+  if (!ev.verified) text += " (the broker says; unverifiable)";
+  return text;
+}
+
 std::string_view role_name(member_role r) noexcept {
   switch (r) {
     case member_role::owner: return "owner";

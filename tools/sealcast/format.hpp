@@ -27,6 +27,17 @@ namespace sealcast::cli {
 /// {"direct":true,"id","sender","sender_name","ts","text","verified"} for a direct message.
 [[nodiscard]] std::string direct_json(const client::direct_message& m, const std::string& sender_name);
 
+/// "!! WARNING <group>: <kind>: <what failed>" (no group part when the warning is about none).
+[[nodiscard]] std::string warning_line(const std::string& group_name, const client::warning_event& w);
+/// Whether a warning is a security finding (printed as a WARNING) rather than a note (a gap, a
+/// commit the broker refused).
+[[nodiscard]] bool is_serious(client::warning_kind k) noexcept;
+
+/// A verified membership change as a sentence: "carol was added by alice", "bob left",
+/// "dave was made admin by alice"; `user` and `by` are the names to show.
+[[nodiscard]] std::string membership_text(const client::membership_event& ev, const std::string& user,
+                                          const std::string& by);
+
 /// "owner", "admin", "member".
 [[nodiscard]] std::string_view role_name(member_role r) noexcept;
 

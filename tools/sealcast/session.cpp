@@ -74,11 +74,15 @@ session::session(asio::any_io_executor ex, const arguments& a, bool auto_rekey) 
   o.request_timeout = a.timeout;
   o.auto_rekey = auto_rekey;
   // The state file (Argon2id to open and again to write, about a second per run) pays off for
-  // the long-running clients, which continue where they stopped. A one-shot command learns all
-  // it needs at login, and a listener of the same user running meanwhile owns the file, so it
-  // uses one only when --state names it.
-  const bool long_running = a.command == "listen" || a.command == "chat";
-  if (long_running || !a.state.empty()) o.state_file = paths.state;
+  // the long-running clients, which continue where they stopped, and is needed by `send`: its
+  // ratchet index must move on from run to run (a second run without it would reuse the index
+  // of the first, which receivers refuse as a replay; docs/protocol.md section 7.3). Other
+  // one-shot commands learn all they need at login and use one only when --state names it. (A
+  // listener of the same user running meanwhile writes the file too and may put back an older
+  // sending index, which the next send's load skips 256 past; v2 expects one publishing client
+  // per identity.)
+  const bool keeps_state = a.command == "listen" || a.command == "chat" || a.command == "send";
+  if (keeps_state || !a.state.empty()) o.state_file = paths.state;
   o.passphrase = passphrase;
   o.tls_verify = !a.insecure;
   o.tls_ca_file = a.cacert;
