@@ -236,7 +236,7 @@ const crypto::group_key* bench_client::key(const id16& group, std::uint64_t epoc
 }
 
 result<std::pair<std::uint32_t, crypto::aead_key>> bench_client::next_message_key(const id16& group,
-                                                                                 std::uint64_t epoch) {
+                                                                                  std::uint64_t epoch) {
   auto it = keys_.find({group, epoch});
   if (it == keys_.end()) return error{errc::not_found, "no key of epoch " + std::to_string(epoch)};
   return it->second.own.next();

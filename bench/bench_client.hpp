@@ -71,8 +71,7 @@ class client_hooks {
   }
   /// A key frame whose key unwrapped and matched its key_id; frame_bytes is its size on the wire
   /// (re-serialized when it came inside a batch).
-  virtual void on_key(bench_client& c, const protocol::server::key& k, std::uint64_t recv_ns,
-                      std::size_t frame_bytes) {
+  virtual void on_key(bench_client& c, const protocol::server::key& k, std::uint64_t recv_ns, std::size_t frame_bytes) {
     (void)c, (void)k, (void)recv_ns, (void)frame_bytes;
   }
   /// A client-custody rekey_request (docs/protocol.md 6.4): only an owner or admin gets one.

@@ -203,8 +203,7 @@ result<bench_options> parse_options(const std::vector<std::string>& args) {
         st = bad("--custody must be broker or client");
       else
         o.custody = *c;
-    }
-    else
+    } else
       st = bad("unknown option " + key);
     if (!st) return st.err();
   }
@@ -230,7 +229,8 @@ result<bench_options> parse_options(const std::vector<std::string>& args) {
   if (!o.plot_path.empty() && o.which != scenario::fanout) return bad("--plot needs the fanout scenario");
   if (o.members == 0) o.members = o.which == scenario::rotate ? 1000 : 100;
   if (o.which == scenario::rotate && o.members < 3) return bad("rotate needs --members 3 or more");
-  if (o.custody == key_custody::client && o.which != scenario::rotate) return bad("--custody needs the rotate scenario");
+  if (o.custody == key_custody::client && o.which != scenario::rotate)
+    return bad("--custody needs the rotate scenario");
   if (o.all_publish && o.members < 2) return bad("--all-publish needs --members 2 or more");
   return o;
 }

@@ -186,9 +186,8 @@ asio::awaitable<status> run_rotate(bench_context& ctx, report& out) {
     };
   };
   auto kx_of = [](const bench_client& c) { return to_array<32>(c.identity().kx_pk()); };
-  auto committed = [&](std::uint64_t e) {
-    return wait_until([cm, e] { return cm->epoch() >= e; }, o.timeout, std::chrono::milliseconds(1));
-  };
+  // (wait_until takes its condition by reference: build it inside each co_await expression.)
+  auto committed = [cm](std::uint64_t e) { return std::function<bool()>([cm, e] { return cm->epoch() >= e; }); };
   auto commit_failed = [&](std::uint64_t e) {
     return error{errc::internal, "the owner's commit of epoch " + std::to_string(e) +
                                      " did not land: " + (cm->last_error().empty() ? "timeout" : cm->last_error())};
@@ -217,7 +216,7 @@ asio::awaitable<status> run_rotate(bench_context& ctx, report& out) {
   std::uint64_t epoch = created->epoch;
   if (client_custody) {
     co_await on_client(owner, adopt_group(cm, group));
-    if (!co_await committed(1)) co_return commit_failed(1);
+    if (!co_await wait_until(committed(1), o.timeout)) co_return commit_failed(1);
     epoch = 1;
     // The members, adds_per_commit proposals per commit.
     for (std::size_t first = 1; first + 1 < m; first += adds_per_commit) {
@@ -227,7 +226,7 @@ asio::awaitable<status> run_rotate(bench_context& ctx, report& out) {
         auto e = epoch_of(co_await call(cm->propose_add(clients[i]->user_id(), kx_of(*clients[i]))), "add_member");
         if (!e) co_return e.err();
       }
-      if (!co_await committed(epoch + 1)) co_return commit_failed(epoch + 1);
+      if (!co_await wait_until(committed(epoch + 1), o.timeout)) co_return commit_failed(epoch + 1);
       ++epoch;
     }
     co_await on_client(owner, expect_changes(cm, 1));
@@ -240,8 +239,8 @@ asio::awaitable<status> run_rotate(bench_context& ctx, report& out) {
       }
     }
     for (std::size_t i = 1 + created_with; i + 1 < m; ++i) {  // only beyond ids_per_create
-      auto e = epoch_of(co_await call(protocol::client::add_member{{}, group, clients[i]->user_id(),
-                                                                   protocol::member_role::member, {}, {}}),
+      auto e = epoch_of(co_await call(protocol::client::add_member{
+                            {}, group, clients[i]->user_id(), protocol::member_role::member, {}, {}}),
                         "add_member while building the group");
       if (!e) co_return e.err();
       epoch = *e;
@@ -273,7 +272,8 @@ asio::awaitable<status> run_rotate(bench_context& ctx, report& out) {
     step = k + 1;
     co_await sleep_for(between_changes);
     // The owner proposes against the epoch it committed: wait for its ok, not only the keys.
-    if (client_custody && !co_await committed(epoch)) co_return commit_failed(epoch);
+    if (client_custody && !co_await wait_until(committed(epoch), o.timeout, std::chrono::milliseconds(1)))
+      co_return commit_failed(epoch);
     const std::size_t expected = adding ? online : online - 1;
     tr.arm(epoch + 1);
     const auto t0 = steady_ns();
@@ -339,8 +339,10 @@ asio::awaitable<status> run_rotate(bench_context& ctx, report& out) {
   out.add_latency("remove_ok", "remove_member -> ok", remove_ok_h.summary());
   out.add_latency("remove_keys", "remove_member -> all keys", remove_keys_h.summary());
   if (client_custody)
-    out.note("client custody: add/remove -> ok is the proposal being queued; the key reaches members after the "
-             "owner's commit (rekey_request, apply_commit, " + std::to_string(m) + " HPKE wraps, manifest signature)");
+    out.note(
+        "client custody: add/remove -> ok is the proposal being queued; the key reaches members after the "
+        "owner's commit (rekey_request, apply_commit, " +
+        std::to_string(m) + " HPKE wraps, manifest signature)");
   else
     out.note(std::string("target <= 50 ms to rotate (add_member round trip, median): ") +
              (add_ok.median() <= 50 ? "met" : "NOT met"));

@@ -31,8 +31,8 @@ result<sealed_at> seal_next(epoch_keys& keys, const crypto::signing_key& signer,
 open_result open_message(epoch_keys& keys, byte_view sender_sign_pk, const crypto::message_context& ctx,
                          const crypto::sealed_message& msg) {
   open_result r;
-  const auto where = "message " + std::to_string(ctx.index) + " of " + ctx.sender.hex() + " in epoch " +
-                     std::to_string(ctx.epoch);
+  const auto where =
+      "message " + std::to_string(ctx.index) + " of " + ctx.sender.hex() + " in epoch " + std::to_string(ctx.epoch);
   if (auto v = crypto::verify_message_sig(sender_sign_pk, ctx, msg); !v) {
     r.kind = warning_kind::bad_signature;
     r.message = where + ": the signature does not verify (" + v.err().message + ")";
@@ -47,7 +47,7 @@ open_result open_message(epoch_keys& keys, byte_view sender_sign_pk, const crypt
   auto mk = peer->second.take(ctx.index);
   if (!mk) {
     r.kind = mk.err().code == errc::replay || mk.err().code == errc::too_large ? warning_kind::replay
-                                                                                : warning_kind::decrypt_failed;
+                                                                               : warning_kind::decrypt_failed;
     r.message = where + " refused: " + mk.err().message;
     return r;
   }

@@ -23,10 +23,12 @@ bool same_bytes(byte_view a, byte_view b) { return std::equal(a.begin(), a.end()
 
 }  // namespace
 
-detail::check_context client::impl::check_ctx() const { return detail::check_context{&id, state.broker, state.broker_pk}; }
+detail::check_context client::impl::check_ctx() const {
+  return detail::check_context{&id, state.broker, state.broker_pk};
+}
 
 asio::awaitable<result<std::vector<detail::epoch_frame>>> client::impl::fetch_manifests(id16 g, std::uint64_t from,
-                                                                                       std::uint64_t to) {
+                                                                                        std::uint64_t to) {
   std::vector<detail::epoch_frame> out;
   std::uint64_t next = from;
   while (next <= to) {
@@ -119,7 +121,8 @@ asio::awaitable<bool> client::impl::install_key(const protocol::server::key& k, 
     auto r = detail::check_epoch(chain, f, ctx);
     if (!r.ok) {
       ++stats.keys_rejected;
-      warn(r.kind, k.group, f.epoch, r.message + " (replaying the chain before key " + epoch_of(k.group, k.epoch) + ")");
+      warn(r.kind, k.group, f.epoch,
+           r.message + " (replaying the chain before key " + epoch_of(k.group, k.epoch) + ")");
       co_return false;
     }
     detail::advance(chain, *r.ok);
@@ -154,8 +157,8 @@ bool client::impl::accept(const id16& g, detail::chain_state chain, std::vector<
     const std::uint64_t newest = ge.epochs.empty() ? 0 : ge.epochs.rbegin()->first;
     if (s.epoch + detail::max_epochs_kept > newest) {
       // Every member's chain_0, then K_e goes (it is wiped when the step's optional is reset).
-      ge.epochs.insert_or_assign(
-          s.epoch, detail::make_epoch_keys(*s.key, s.key_id, s.alg, s.issuer, s.roster, id.user_id()));
+      ge.epochs.insert_or_assign(s.epoch,
+                                 detail::make_epoch_keys(*s.key, s.key_id, s.alg, s.issuer, s.roster, id.user_id()));
       while (ge.epochs.size() > detail::max_epochs_kept) ge.epochs.erase(ge.epochs.begin());
       if (auto rec = ge.chain.history.find(s.epoch); rec != ge.chain.history.end()) rec->second.roster.clear();
       ++stats.keys_installed;
@@ -163,8 +166,9 @@ bool client::impl::accept(const id16& g, detail::chain_state chain, std::vector<
       // message catching up) before the rekey's ok arrives: count the answer now, so that
       // rekeys_answered already includes it when on_key reports issued_by_me.
       const bool mine = s.issuer == id.user_id();
-      if (auto fl = rekeys_in_flight.find({g, s.epoch});
-          fl != rekeys_in_flight.end() && mine && fl->second.key_id == s.key_id && !fl->second.counted && !issued_by_me) {
+      if (auto fl = rekeys_in_flight.find({g, s.epoch}); fl != rekeys_in_flight.end() && mine &&
+                                                         fl->second.key_id == s.key_id && !fl->second.counted &&
+                                                         !issued_by_me) {
         fl->second.counted = true;
         ++stats.rekeys_answered;
       }
@@ -230,7 +234,8 @@ asio::awaitable<void> client::impl::on_rekey_request(const protocol::server::rek
     protocol::client_frame f(protocol::client::group_info{{}, rq.group});
     auto info = co_await call_as<protocol::group_info_result>(std::move(f));
     if (!info) co_return refuse(warning_kind::rekey_failed, "group_info: " + info.err().message);
-    if (info->custody != key_custody::client) co_return refuse(warning_kind::bad_manifest, "the group is in broker custody");
+    if (info->custody != key_custody::client)
+      co_return refuse(warning_kind::bad_manifest, "the group is in broker custody");
     policy_hint = info->policy;
   }
 
@@ -245,7 +250,8 @@ asio::awaitable<void> client::impl::on_rekey_request(const protocol::server::rek
         if (!same_bytes(*c.kx_pk, id.kx_pk()))
           co_return refuse(warning_kind::bad_manifest, who + " names another kx_pk for this user");
       } else {
-        if (!c.sign_pk || !c.kx_sig) co_return refuse(warning_kind::bad_manifest, who + " carries no sign_pk and kx_sig");
+        if (!c.sign_pk || !c.kx_sig)
+          co_return refuse(warning_kind::bad_manifest, who + " carries no sign_pk and kx_sig");
         if (crypto::user_id_of(*c.sign_pk) != c.user)
           co_return refuse(warning_kind::bad_manifest, who + ": sign_pk is not the key of the user");
         if (!crypto::verify_kx_sig(*c.sign_pk, *c.kx_pk, *c.kx_sig))
@@ -259,11 +265,11 @@ asio::awaitable<void> client::impl::on_rekey_request(const protocol::server::rek
   const auto& chain = group(rq.group).chain;
   if (chain.epoch >= rq.epoch) co_return;
   if (chain.epoch + 1 != rq.epoch)
-    co_return refuse(warning_kind::chain_break, "this client verified the chain up to epoch " +
-                                                    std::to_string(chain.epoch) + " only");
-  if (rq.prev_hash != chain.manifest_hash())
     co_return refuse(warning_kind::chain_break,
-                     "prev_hash is not the hash of epoch " + std::to_string(chain.epoch) + " as this client verified it");
+                     "this client verified the chain up to epoch " + std::to_string(chain.epoch) + " only");
+  if (rq.prev_hash != chain.manifest_hash())
+    co_return refuse(warning_kind::chain_break, "prev_hash is not the hash of epoch " + std::to_string(chain.epoch) +
+                                                    " as this client verified it");
   if (chain.pinned && chain.custody != key_custody::client)
     co_return refuse(warning_kind::bad_manifest, "the group is in broker custody");
   const group_policy policy = chain.pinned ? chain.policy : *policy_hint;
@@ -309,7 +315,8 @@ asio::awaitable<void> client::impl::on_rekey_request(const protocol::server::rek
   r.sig = m.sign(id.signer());
   for (const auto& [user, entry] : *next) {
     auto w = crypto::wrap_group_key(entry.kx_pk, rq.group, rq.epoch, *step.key);
-    if (!w) co_return refuse(warning_kind::rekey_failed, "cannot wrap the key to " + user.hex() + ": " + w.err().message);
+    if (!w)
+      co_return refuse(warning_kind::rekey_failed, "cannot wrap the key to " + user.hex() + ": " + w.err().message);
     r.wrapped[user] = to_array<80>(*w);
     step.roster.push_back(user);
   }
@@ -327,7 +334,8 @@ asio::awaitable<void> client::impl::on_rekey_request(const protocol::server::rek
     rekeys_in_flight.erase(fl);
   }
   // A bad_rekey for a stale commit is followed by a fresh rekey_request, handled as this one.
-  if (!ok && !counted) co_return refuse(warning_kind::rekey_failed, "the broker refused the commit: " + ok.err().message);
+  if (!ok && !counted)
+    co_return refuse(warning_kind::rekey_failed, "the broker refused the commit: " + ok.err().message);
   // Counted once per accepted commit, before on_key reports the epoch (whichever of the ok and
   // the broker's key frame came first). A key frame with our key_id proves acceptance even if
   // the ok itself was lost (e.g. to a reconnect).

@@ -40,6 +40,9 @@ asio::awaitable<result<client::impl::proposal_base>> client::impl::proposal_base
   // the chain before it is accepted) the chain is verified up to that epoch first (section 6.6).
   protocol::client_frame f(protocol::client::group_info{{}, g});
   auto info = co_await call_as<protocol::group_info_result>(std::move(f));
+  // group_info is open to non-members of open groups only; a join of any other group is plain,
+  // and the broker's answer to it (forbidden, not_found) is the one to give.
+  if (!info && joining && info.err().code != errc::internal) co_return proposal_base{key_custody::broker, 0};
   if (!info) co_return info.err();
   if (info->custody == key_custody::broker || joining) co_return proposal_base{info->custody, info->epoch};
   auto verified = co_await verify_to(g, info->epoch);
@@ -66,7 +69,8 @@ asio::awaitable<result<std::uint64_t>> client::impl::change_membership(id16 g, c
     std::optional<sig64> proposal;
     if (base->custody == key_custody::client) {
       if (base->epoch == 0)
-        co_return error{errc::rekey_pending, "group " + g.hex() + " has no first epoch yet: nothing to propose against"};
+        co_return error{errc::rekey_pending,
+                        "group " + g.hex() + " has no first epoch yet: nothing to propose against"};
       epoch = base->epoch;
       proposal = crypto::sign_proposal(id.signer(), g, base->epoch, c);
     }

@@ -232,7 +232,9 @@ crypto::secure_bytes encode_state(const crypto::identity& id, const client_state
 }
 
 result<std::pair<crypto::identity, client_state>> decode_state(byte_view payload) {
-  const auto bad = [](const std::string& why) { return error{errc::bad_format, "not a Sealcast client state file: " + why}; };
+  const auto bad = [](const std::string& why) {
+    return error{errc::bad_format, "not a Sealcast client state file: " + why};
+  };
   reader r(payload);
   auto m = r.take(4);
   if (!r.ok() || !std::equal(m.begin(), m.end(), magic.begin())) return bad("bad magic");

@@ -184,7 +184,8 @@ epoch_check check_epoch(const chain_state& st, const epoch_frame& f, const check
   bytes signer_pk;
   if (custody == key_custody::broker) {
     if (f.issuer != ctx.broker_id)
-      return refused(warning_kind::bad_manifest, "a broker-custody epoch issued by " + f.issuer.hex() + ", not the broker");
+      return refused(warning_kind::bad_manifest,
+                     "a broker-custody epoch issued by " + f.issuer.hex() + ", not the broker");
     signer_pk = ctx.broker_pk;
   } else {
     if (!f.issuer_pk) return refused(warning_kind::bad_manifest, "a client-custody epoch without issuer_pk");

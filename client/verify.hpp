@@ -94,9 +94,9 @@ struct verified_step {
   crypto::member_set members;  ///< the epoch's set (empty for an epoch checked against its record)
   crypto::digest32 manifest_hash{};
   crypto::digest32 members_hash{};
-  bool member = false;                  ///< this user is in the set with its own kx_pk
-  std::vector<id16> roster;             ///< the set's user ids
-  std::vector<crypto::change> changes;  ///< the verified changes, in order
+  bool member = false;                   ///< this user is in the set with its own kx_pk
+  std::vector<id16> roster;              ///< the set's user ids
+  std::vector<crypto::change> changes;   ///< the verified changes, in order
   std::optional<crypto::group_key> key;  ///< K_e, when the frame carried a wrapped key
   /// e <= v: the frame matched the recorded manifest hash; advance() leaves the chain as it is.
   bool recorded = false;

@@ -215,6 +215,12 @@ TEST_CASE("the command line takes a scenario, --rate max and refuses remote URLs
   CHECK_FALSE(parse_options({"fanout", "--url", "ws://192.0.2.1:7800/ws"}));
   CHECK_FALSE(parse_options({"fanout", "--members", "1.5"}));
   CHECK_FALSE(parse_options({"nosuch"}));
+  CHECK(o->custody == key_custody::broker);
+  auto c = parse_options({"rotate", "--custody", "client"});
+  REQUIRE(c);
+  CHECK(c->custody == key_custody::client);
+  CHECK_FALSE(parse_options({"rotate", "--custody", "nobody"}));
+  CHECK_FALSE(parse_options({"fanout", "--custody", "client"}));
 }
 
 TEST_CASE("the --target option takes sealcast or a nats-server WebSocket listener, --plot a file", "[bench]") {
@@ -385,4 +391,23 @@ TEST_CASE("rotate times add_member and remove_member until every member holds th
   CHECK(figure(r, "add_keys_max_ms") > 0);
   CHECK(figure(r, "incomplete") == 0);
   CHECK(figure(r, "key_errors") == 0);
+  // v2 key frames carry the one change, not the member list: small, and the same for everyone.
+  CHECK(figure(r, "add_key_bytes_per_member") > 0);
+  CHECK(figure(r, "add_key_bytes_per_member") < 1024);
+  CHECK(std::abs(figure(r, "add_key_bytes") - figure(r, "add_key_bytes_per_member") * 12) < 1);
+  CHECK(std::abs(figure(r, "remove_key_bytes") - figure(r, "remove_key_bytes_per_member") * 11) < 1);
+}
+
+TEST_CASE("rotate in client custody: the owner's client commits each change", "[bench][broker]") {
+  test::temp_dir dir;
+  test::broker_process broker(dir.path() / "data", {"--set", "log.level=warn"});
+  auto r = run_bench(broker, dir, {"rotate", "--members", "12", "--iterations", "2", "--custody", "client"});
+  INFO(boost::json::serialize(r));
+  CHECK(r.at("parameters").as_object().at("custody").as_string() == "client");
+  CHECK(figure(r, "add_keys_median_ms") > 0);
+  CHECK(figure(r, "remove_keys_median_ms") > 0);
+  CHECK(figure(r, "incomplete") == 0);
+  CHECK(figure(r, "key_errors") == 0);
+  CHECK(figure(r, "commits") == 2 + 4);  // genesis, the members, then 2 adds and 2 removes
+  CHECK(figure(r, "add_key_bytes_per_member") < 1024);
 }

@@ -452,7 +452,7 @@ TEST_CASE("a repeated ratchet index and a repeated direct message are refused as
   const auto twice = alice.request(d);
   INFO("replayed direct: " << twice.describe());
 
-  io.run(replay_check(**bob, again.is_ok(), twice.is_ok()));
+  io.run(replay_check(*bob, again.is_ok(), twice.is_ok()));
   alice.disconnect();
   bob.reset();
   io.spin(50ms);

@@ -37,9 +37,8 @@ struct world {
 
   /// A change asked for by `proposer` against epoch `e` (section 6.3); no proposal when
   /// `proposer` is null (broker custody, or a forgery).
-  [[nodiscard]] crypto::change change(change_action a, const crypto::identity& subject,
-                                      std::optional<member_role> role, const crypto::identity* proposer,
-                                      std::uint64_t e) const {
+  [[nodiscard]] crypto::change change(change_action a, const crypto::identity& subject, std::optional<member_role> role,
+                                      const crypto::identity* proposer, std::uint64_t e) const {
     crypto::change c;
     c.action = a;
     c.user = subject.user_id();

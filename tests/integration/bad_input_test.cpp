@@ -32,8 +32,8 @@ TEST_CASE("bad input gets the right error and the connection keeps working", "[i
   const std::string gid = g.hex();
   const std::string nonce12 = to_base64(bytes(12, 1)), ct = to_base64(bytes(32, 2)), sig = to_base64(bytes(64, 3));
   auto publish_json = [&](const std::string& nonce, const std::string& epoch) {
-    return R"({"type":"publish","group":")" + gid + R"(","epoch":)" + epoch + R"(,"index":0,"alg":"aes-256-gcm","nonce":")" +
-           nonce + R"(","ct":")" + ct + R"(","sig":")" + sig + R"("})";
+    return R"({"type":"publish","group":")" + gid + R"(","epoch":)" + epoch +
+           R"(,"index":0,"alg":"aes-256-gcm","nonce":")" + nonce + R"(","ct":")" + ct + R"(","sig":")" + sig + R"("})";
   };
   auto with_index = [&](const std::string& index) {
     auto j = publish_json(nonce12, "1");

@@ -56,7 +56,8 @@ proto::manifest_entry entry_of(const srv::key& k) {
 
 }  // namespace
 
-TEST_CASE("a late joiner verifies the client-custody chain from epoch 1 with manifests", "[integration][custody][chain]") {
+TEST_CASE("a late joiner verifies the client-custody chain from epoch 1 with manifests",
+          "[integration][custody][chain]") {
   broker_fixture f;
   auto a = online(f.port(), "a");
   auto b = online(f.port(), "b");

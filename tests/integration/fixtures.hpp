@@ -108,7 +108,10 @@ inline std::uint64_t commit_any(const std::vector<test_client*>& admins, const i
       auto rq = x->rekey_request(g, std::chrono::milliseconds(30));
       if (!rq) continue;
       auto r = x->answer(*rq);
-      if (r.is_ok()) return rq->epoch;
+      if (r.is_ok()) {
+        REQUIRE(x->wait_key(g, rq->epoch));
+        return rq->epoch;
+      }
       last = r.describe();
       if (r.code() != errc::bad_rekey) FAIL("rekey for epoch " << rq->epoch << ": " << last);
     }

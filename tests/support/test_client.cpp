@@ -23,7 +23,7 @@ bool carries_key(protocol::change_action a) {
 }
 
 crypto::message_context msg_context(const id16& group, std::uint64_t epoch, const id16& sender, std::uint32_t index,
-                                   protocol::aead_alg alg) {
+                                    protocol::aead_alg alg) {
   crypto::message_context ctx;
   ctx.group = group;
   ctx.epoch = epoch;
@@ -316,13 +316,10 @@ result<verified_epoch> test_client::verify_epoch(const epoch_claim& c) {
 }
 
 status test_client::sync_chain(const id16& group, std::uint64_t upto) {
-  auto first_missing = [&] {
-    std::uint64_t e = 1;
-    const auto& epochs = groups_[group].epochs;
-    while (epochs.contains(e)) ++e;
-    return e;
-  };
-  std::uint64_t from = first_missing();
+  // From the first epoch not verified yet: epochs verified later (a member removed and added
+  // again) are skipped, every other one is checked as a key frame is, but for the unwrap.
+  std::uint64_t from = 1;
+  while (groups_[group].epochs.contains(from)) ++from;
   while (from <= upto) {
     protocol::client::manifests q;
     q.group = group;
@@ -334,8 +331,11 @@ status test_client::sync_chain(const id16& group, std::uint64_t upto) {
     if (res->manifests.empty()) return error{errc::not_found, "manifests from " + std::to_string(from) + " is empty"};
     for (const auto& entry : res->manifests) {
       if (entry.epoch != from)
-        return error{errc::bad_request, "manifests skipped from epoch " + std::to_string(from) + " to " +
-                                            std::to_string(entry.epoch)};
+        return error{errc::bad_request,
+                     "manifests went from epoch " + std::to_string(from) + " to " + std::to_string(entry.epoch)};
+      ++from;
+      if (entry.epoch > upto) break;  // the key frame being installed verifies its own epoch
+      if (groups_[group].epochs.contains(entry.epoch)) continue;
       auto v = verify_epoch(epoch_claim::of(group, entry));
       if (!v) return error{v.err().code, "manifest of epoch " + std::to_string(entry.epoch) + ": " + v.err().message};
       v->from_manifests = true;
@@ -343,9 +343,9 @@ status test_client::sync_chain(const id16& group, std::uint64_t upto) {
       gv.custody = entry.custody;
       gv.policy = entry.policy;
       gv.epochs.emplace(entry.epoch, std::move(*v));
-      from = first_missing();
     }
-    if (!res->next) break;
+    if (!res->next || from > upto) break;
+    from = *res->next;
   }
   if (!groups_[group].epochs.contains(upto))
     return error{errc::not_found, "manifests ended before epoch " + std::to_string(upto)};
@@ -380,8 +380,8 @@ void test_client::on_key(const protocol::server::key& k) {
   // 6. This client is in the new set with its own key; the wrapped key opens and matches key_id.
   if (ve) {
     auto me = ve->members.find(user_id());
-    if (me == ve->members.end() || !std::equal(me->second.kx_pk.begin(), me->second.kx_pk.end(),
-                                               id_.kx_pk().begin(), id_.kx_pk().end()))
+    if (me == ve->members.end() ||
+        !std::equal(me->second.kx_pk.begin(), me->second.kx_pk.end(), id_.kx_pk().begin(), id_.kx_pk().end()))
       fail("this client is not in the epoch's member set with its kx_pk");
   }
   auto key = crypto::unwrap_group_key(id_.kx_sk(), k.group, k.epoch, k.key_id, k.wrapped);
@@ -399,7 +399,8 @@ void test_client::on_key(const protocol::server::key& k) {
   }
   ek.manifest_verified = verified_ok;
   // Section 7.1: a chain per member of the epoch, seeded from K_e.
-  for (const auto& [user, entry] : ek.members) ek.receivers.emplace(user, crypto::receiver_chain(crypto::initial_chain(*key, user), 0));
+  for (const auto& [user, entry] : ek.members)
+    ek.receivers.emplace(user, crypto::receiver_chain(crypto::initial_chain(*key, user), 0));
   ek.own = crypto::sender_chain(crypto::initial_chain(*key, user_id()), 0);
   keys_.insert_or_assign({k.group, k.epoch}, std::move(ek));
 }
@@ -438,8 +439,8 @@ std::optional<std::pair<protocol::key_custody, protocol::group_policy>> test_cli
   return std::pair{*g->second.custody, *g->second.policy};
 }
 
-id16 test_client::create_group(const std::string& name, const std::vector<id16>& members,
-                               protocol::key_custody custody, protocol::group_policy policy) {
+id16 test_client::create_group(const std::string& name, const std::vector<id16>& members, protocol::key_custody custody,
+                               protocol::group_policy policy) {
   protocol::client::create_group c;
   c.name = name;
   c.policy = policy;
@@ -548,7 +549,8 @@ result<std::string> test_client::decrypt(const protocol::server::message& m) {
   if (auto s = crypto::verify_message_sig(*pk, ctx, sealed); !s) return s.err();
   auto chain = ek.receivers.find(m.sender);
   if (chain == ek.receivers.end())
-    return error{errc::not_member, "sender " + m.sender.hex() + " is not in epoch " + std::to_string(m.epoch) + "'s set"};
+    return error{errc::not_member,
+                 "sender " + m.sender.hex() + " is not in epoch " + std::to_string(m.epoch) + "'s set"};
   auto mk = chain->second.take(m.index);
   if (!mk) return error{mk.err().code, "index " + std::to_string(m.index) + ": " + mk.err().message};
   auto pt = crypto::decrypt_message(*mk, ctx, sealed);
@@ -824,7 +826,12 @@ result<std::uint64_t> test_client::commit(const id16& group, std::chrono::millis
     auto rq = rekey_request(group, timeout);
     if (!rq) return error{errc::internal, last};
     auto r = answer(*rq);
-    if (r.is_ok()) return rq->epoch;
+    if (r.is_ok()) {
+      // The committer is in the new set: once it holds the key, it proposes against the new epoch.
+      if (!wait_key(group, rq->epoch, timeout))
+        return error{errc::internal, "committed epoch " + std::to_string(rq->epoch) + " but no key frame came"};
+      return rq->epoch;
+    }
     if (r.code() != errc::bad_rekey || !r.error->rid) return error{r.code(), r.describe()};
     last = "bad_rekey, and no fresh rekey_request: " + r.describe();  // proposals arrived meanwhile
   }

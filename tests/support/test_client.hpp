@@ -217,7 +217,8 @@ class test_client {
   /// client refuses the request: code bad_rekey, nothing sent).
   reply answer(const protocol::server::rekey_request& rq);
   /// Answers the group's rekey_request; on bad_rekey (proposals arrived meanwhile) answers the
-  /// fresh request the broker sends. The committed epoch, or the error. With other admins online
+  /// fresh request the broker sends. The committed epoch once this client holds its key, or the
+  /// error. With other admins online
   /// the broker may ask one of them instead: see commit_any() in tests/integration/fixtures.hpp.
   result<std::uint64_t> commit(const id16& group, std::chrono::milliseconds timeout = 5s);
 
@@ -226,9 +227,7 @@ class test_client {
   [[nodiscard]] const id16& user_id() const { return id_.user_id(); }
   /// Records another user's public keys (skips the user_keys lookup).
   void know(const id16& user, const bytes& sign_pk, const bytes& kx_pk = {});
-  void know(const test_client& other) {
-    know(other.user_id(), other.identity().sign_pk(), other.identity().kx_pk());
-  }
+  void know(const test_client& other) { know(other.user_id(), other.identity().sign_pk(), other.identity().kx_pk()); }
   [[nodiscard]] const protocol::server::challenge& challenge() const { return challenge_; }
   [[nodiscard]] ws_client* socket() { return ws_.get(); }
 

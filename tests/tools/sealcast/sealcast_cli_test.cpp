@@ -190,16 +190,21 @@ TEST_CASE("client custody: the owner's listen issues the key of an added member'
   REQUIRE(first.size() == 5);
   CHECK(first[2] == "owner");
   CHECK(first[3] == "2");
-  CHECK(first[4] == "1");  // create-group waited for (and issued) the first key
+  // create-group committed the genesis (epoch 1), proposed bob's add and committed it (epoch 2).
+  CHECK(first[4] == "2");
 
   auto owner = w.listener("alice");
   auto carol = w.listener("carol");
   const auto added = w.run("alice", {"add", "vault", "carol"});
   INFO("add stderr: " << added.err << "\nowner stderr: " << owner->err());
   REQUIRE(added.code == 0);
-  // The one-shot add does not answer rekey requests; the owner's listen did.
-  CHECK(owner->wait_err("issued the key of epoch 2 for group vault"));
+  // The one-shot add signs the proposal and does not commit; the owner's listen did.
+  CHECK(owner->wait_err("issued the key of epoch 3 for group vault"));
   CHECK(added.err.find("has no key yet") == std::string::npos);
+  // carol verified her own addition, and who asked for it.
+  INFO("carol stderr: " << carol->err());
+  CHECK(carol->wait_err("[vault] carol was added by alice (epoch 3)"));
+  CHECK(carol->err().find("WARNING") == std::string::npos);
 
   const auto sent = w.run("alice", {"send", "vault", "after the rekey"});
   INFO("send stderr: " << sent.err << "\ncarol stderr: " << carol->err());
@@ -212,7 +217,7 @@ TEST_CASE("client custody: the owner's listen issues the key of an added member'
   REQUIRE(row.size() == 5);
   CHECK(row[2] == "member");
   CHECK(row[3] == "3");
-  CHECK(row[4] == "2");
+  CHECK(row[4] == "3");
   CHECK(owner->stop(SIGINT) == 0);
   CHECK(carol->stop(SIGINT) == 0);
 }
