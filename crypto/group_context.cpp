@@ -1,6 +1,7 @@
 #include "crypto/group_context.hpp"
 
 #include <algorithm>
+#include <set>
 
 #include "crypto/aead.hpp"
 #include "crypto/identity.hpp"
@@ -339,6 +340,9 @@ result<member_set> apply_commit(const commit_input& in) {
   }
 
   member_set next = prev;
+  // A proposal is a one-time statement: repeated in one commit (say add, remove, add again by
+  // replaying the first add), it would let the broker undo a removal its admin asked for.
+  std::set<bytes> seen;
   for (std::size_t i = 0; i < in.changes.size(); ++i) {
     const change& c = in.changes[i];
     if (c.role == member_role::owner) {
@@ -347,6 +351,11 @@ result<member_set> apply_commit(const commit_input& in) {
     if (client) {
       if (!c.by || !c.by_pk || !c.sig) {
         return in_change(i, c, error{errc::bad_signature, "carries no proposal"});
+      }
+      auto key = c.line();
+      key.insert(key.end(), c.by->b.begin(), c.by->b.end());
+      if (!seen.insert(std::move(key)).second) {
+        return in_change(i, c, error{errc::bad_request, "repeats an earlier proposal of the same commit (a replay)"});
       }
       // Proposals are made against the epoch whose manifest entitles the proposer: the previous one.
       if (auto s = verify_proposal(in.group, in.epoch - 1, c, *c.by, *c.by_pk, *c.sig); !s) {

@@ -536,3 +536,15 @@ TEST_CASE("commits need an epoch, a previous set after the first, and known enum
   CHECK(test::code_of(apply_commit({f.group, 2, key_custody::client, static_cast<group_policy>(0), f.alice.user_id(),
                                     &f.epoch1, none})) == errc::bad_request);
 }
+
+TEST_CASE("a proposal replayed within one commit is refused: add, remove, add again", "[crypto][group_context]") {
+  const group_fixture f;
+  const auto add_dave = f.proposed(add(f.dave, member_role::member), f.alice);
+  const auto remove_dave = f.proposed(remove(f.dave), f.alice);
+  // Without the rule the broker could append alice's first add after her removal of dave, and
+  // dave would be back with no one having asked for it.
+  CHECK(f.commit(f.alice, {add_dave, remove_dave}).ok());
+  CHECK(code_naming(f.commit(f.alice, {add_dave, remove_dave, add_dave}), f.dave.user_id()) == errc::bad_request);
+  // The same change by another entitled proposer is another proposal.
+  CHECK(f.commit(f.alice, {add_dave, remove_dave, f.proposed(add(f.dave, member_role::member), f.bob)}).ok());
+}
