@@ -442,11 +442,20 @@ result<persistence::change_record> group_state::proposed_change(const client_req
     return error{errc::bad_signature, "the proposal does not verify: " + v.err().message};
   if (auto v = crypto::check_entitlement(epoch_set(rec.epoch), rec.policy, c, req.user); !v)
     return error{errc::forbidden, v.err().message};
-  // Ed25519 is deterministic: the same change by the same proposer in the same epoch is the same
-  // proposal, and a commit may apply a proposal once (docs/protocol.md 6.4).
-  for (const auto& pending : rec.pending_changes)
-    if (pending.has_proposal && pending.sig == *proposal)
+  // The pending changes must stay committable, or one member could jam the group for good: the
+  // commit rule refuses a proposal (change line and proposer, whatever its signature) that
+  // appears twice, and a change that does not apply in order (docs/protocol.md 6.4).
+  auto working = epoch_set(rec.epoch);
+  const auto line = c.line();
+  for (const auto& pending : rec.pending_changes) {
+    const auto p = to_crypto(pending);
+    if (p.line() == line && p.by == c.by)
       return error{errc::rekey_pending, "the same change is already pending; make it again after the next commit"};
+    (void)crypto::apply_change(working, p);
+  }
+  if (auto v = crypto::apply_change(working, c); !v)
+    return error{errc::rekey_pending, "the change conflicts with a pending change (" + v.err().message +
+                                          "); make it again after the next commit"};
   change.has_proposal = true;
   change.by_pk = pk;
   change.sig = *proposal;

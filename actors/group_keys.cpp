@@ -184,16 +184,29 @@ void group_state::manifests_request(client_request& req, const protocol::client:
   const std::uint64_t limit = m.limit.value_or(default_limit);
   std::vector<std::string_view> views;
   std::uint64_t e = m.from_epoch;
+  // Old epochs are read from the store and not cached: a member paging the whole history must not
+  // pin every epoch's record in the actor. The two newest (what joiners ask for) are cached.
+  std::erase_if(manifest_entries, [this](const auto& kv) { return kv.first + 1 < rec.epoch; });
+  std::vector<std::string> uncached;
+  uncached.reserve(limit);
   for (; e <= rec.epoch && views.size() < limit; ++e) {
     auto it = manifest_entries.find(e);
-    if (it == manifest_entries.end()) {
-      const auto* er = epoch_rec(e);
-      if (!er) return reply_error(req.conn, m.rid, errc::internal, "epoch " + std::to_string(e) + " is missing");
-      protocol::manifest_entry entry;
-      fill_context(entry, *er);
-      it = manifest_entries.emplace(e, protocol::to_json(entry)).first;
+    if (it != manifest_entries.end()) {
+      views.push_back(it->second);
+      continue;
     }
-    views.push_back(it->second);
+    const bool recent = e + 1 >= rec.epoch;
+    auto stored = recent ? result<persistence::epoch_record>(error{errc::not_found, ""}) : svc->store->get_epoch(rec.id, e);
+    const auto* er = recent ? epoch_rec(e) : (stored ? &*stored : nullptr);
+    if (!er) return reply_error(req.conn, m.rid, errc::internal, "epoch " + std::to_string(e) + " is missing");
+    protocol::manifest_entry entry;
+    fill_context(entry, *er);
+    if (recent) {
+      views.push_back(manifest_entries.emplace(e, protocol::to_json(entry)).first->second);
+    } else {
+      uncached.push_back(protocol::to_json(entry));
+      views.push_back(uncached.back());
+    }
   }
   std::optional<std::uint64_t> next;
   if (e <= rec.epoch) next = e;
@@ -387,7 +400,9 @@ void group_state::ask_rekey() {
   id16 pick_id;
   for (int round = 0; round < 2 && !pick; ++round) {
     for (auto& [id, m] : members) {
-      if (m.conns.empty() || !is_epoch_admin(id)) continue;
+      // Admin in the current epoch (the commit rule) and still after the pending changes: an
+      // admin demoted by a pending change could not commit them.
+      if (m.conns.empty() || !is_epoch_admin(id) || !is_admin(id)) continue;
       if (round == 0 && std::find(rekey_tried.begin(), rekey_tried.end(), id) != rekey_tried.end()) continue;
       pick = &m;
       pick_id = id;

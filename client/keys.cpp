@@ -29,6 +29,11 @@ detail::check_context client::impl::check_ctx() const {
 
 asio::awaitable<result<std::vector<detail::epoch_frame>>> client::impl::fetch_manifests(id16 g, std::uint64_t from,
                                                                                         std::uint64_t to) {
+  // Bounded: a broker naming epoch 2^60 must not make this client fetch until memory runs out.
+  if (to >= from && to - from + 1 > detail::max_catch_up_epochs)
+    co_return error{errc::too_large, "the broker asks this client to replay " + std::to_string(to - from + 1) +
+                                         " epochs; more than " + std::to_string(detail::max_catch_up_epochs) +
+                                         " at once are refused"};
   std::vector<detail::epoch_frame> out;
   std::uint64_t next = from;
   while (next <= to) {

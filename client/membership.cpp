@@ -6,6 +6,7 @@
 
 #include "client/client_impl.hpp"
 #include "crypto/group_context.hpp"
+#include "crypto/random.hpp"
 
 #if defined(__GNUC__) && !defined(__clang__)
 #pragma GCC diagnostic ignored "-Wmismatched-new-delete"
@@ -89,17 +90,31 @@ asio::awaitable<result<group_created>> client::create_group(group_spec spec) {
   auto self = impl_;
   auto& s = *self;
   const bool client_custody = spec.custody == key_custody::client;
+  // This client chooses the id and pins the context (custody, policy, itself as creator) before
+  // the broker answers: a broker that answers with another group, or pushes a genesis of its own
+  // for this id, is refused (section 6.6 step 2).
+  const id16 gid = spec.id.value_or(crypto::random_id());
+  if (auto it = s.state.groups.find(gid); it != s.state.groups.end() && (it->second.chain.pinned || it->second.chain.epoch > 0))
+    co_return error{errc::exists, "group " + gid.hex() + " is already known to this client"};
+  {
+    auto& g = s.group(gid);
+    g.chain.pinned = true;
+    g.chain.custody = spec.custody;
+    g.chain.policy = spec.policy;
+    g.chain.creator = s.id.user_id();
+  }
   protocol::client::create_group c;
   c.name = spec.name;
   c.policy = spec.policy;
-  c.group = spec.id;
+  c.group = gid;
   c.max_members = spec.max_members;
   if (!client_custody) c.members = spec.members;  // client custody: each added with a proposal below
   c.custody = spec.custody;
   protocol::client_frame r_frame(std::move(c));
   auto r = co_await s.call_as<protocol::create_group_result>(std::move(r_frame));
   if (!r) co_return r.err();
-  const auto gid = r->group;
+  if (r->group != gid)
+    co_return error{errc::bad_request, "the broker created group " + r->group.hex() + " instead of " + gid.hex()};
   {
     auto& g = s.group(gid);
     g.name = spec.name;
@@ -108,12 +123,6 @@ asio::awaitable<result<group_created>> client::create_group(group_spec spec) {
     g.epoch = r->epoch;
     g.seq_known = true;  // a new group starts at seq 1: every gap from here on is real
     g.member_count = client_custody ? 1 : spec.members.size() + 1;
-    if (g.chain.epoch == 0) {
-      // This client chose the context: the broker cannot present it otherwise (section 6.6 step 2).
-      g.chain.pinned = true;
-      g.chain.custody = spec.custody;
-      g.chain.policy = spec.policy;
-    }
   }
   s.mark_dirty();
   if (!client_custody || spec.members.empty()) co_return group_created{gid, r->epoch};

@@ -258,7 +258,7 @@ struct group_spec {
   std::vector<id16> members;
   group_policy policy = group_policy::invite;
   key_custody custody = key_custody::broker;
-  std::optional<id16> id;                   ///< client-chosen id; the broker picks one otherwise
+  std::optional<id16> id;                   ///< client-chosen id; a random one otherwise (the client always names it)
   std::optional<std::uint64_t> max_members;  ///< absent: the broker's limit
 };
 

@@ -84,9 +84,10 @@ class reader {
 };
 
 void encode_chain(crypto::secure_bytes& out, const chain_state& c) {
-  put8(out, c.pinned ? 1 : 0);
+  put8(out, (c.pinned ? 1 : 0) | (c.creator ? 2 : 0));
   put8(out, static_cast<std::uint8_t>(c.custody));
   put8(out, static_cast<std::uint8_t>(c.policy));
+  if (c.creator) put(out, c.creator->view());
   put64(out, c.epoch);
   put_count(out, c.members.size());
   for (const auto& [user, m] : c.members) {
@@ -132,9 +133,11 @@ bool valid_policy(std::uint64_t p) { return p >= 1 && p <= 2; }
 
 /// Reads a chain; false with `why` set when a value is out of range.
 bool decode_chain(reader& r, chain_state& c, std::string& why) {
-  c.pinned = (r.num(1) & 1) != 0;
+  const auto flags = r.num(1);
+  c.pinned = (flags & 1) != 0;
   const auto custody = r.num(1);
   const auto policy = r.num(1);
+  if ((flags & 2) != 0) c.creator = r.id();
   if (r.ok() && (!valid_custody(custody) || !valid_policy(policy))) {
     why = "bad custody or policy";
     return false;

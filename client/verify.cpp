@@ -154,6 +154,9 @@ epoch_check check_epoch(const chain_state& st, const epoch_frame& f, const check
   };
   if (ctx.me == nullptr) return refused(warning_kind::bad_manifest, "no identity");
   if (f.epoch == 0) return refused(warning_kind::bad_manifest, "epoch 0 has no manifest");
+  if (f.changes.size() > max_changes_per_epoch)
+    return refused(warning_kind::bad_manifest, std::to_string(f.changes.size()) + " changes in one epoch (at most " +
+                                                   std::to_string(max_changes_per_epoch) + ")");
   if (f.epoch <= st.epoch) {
     if (!check_recorded(st, f, ctx, r)) return refused(r.kind, r.message);
     return r;
@@ -193,6 +196,11 @@ epoch_check check_epoch(const chain_state& st, const epoch_frame& f, const check
       return refused(warning_kind::bad_manifest, "issuer_pk is not the key of issuer " + f.issuer.hex());
     signer_pk.assign(f.issuer_pk->begin(), f.issuer_pk->end());
   }
+
+  // A group this client created: the genesis is its own (docs/protocol.md 6.5).
+  if (f.epoch == 1 && st.creator && (f.changes.empty() || f.changes.front().user != *st.creator))
+    return refused(warning_kind::bad_manifest, "the genesis does not add this group's creator " +
+                                                   st.creator->hex() + " as its first member");
 
   // Step 4: the issuer's entitlement, the proposals and the delta (one rule: apply_commit).
   crypto::commit_input in;

@@ -38,10 +38,18 @@ struct verified_epoch {
 };
 
 /// One group's verified chain: the pinned context and the latest verified epoch v.
+/// How many epochs one catch-up may replay, and how many changes one epoch may carry: a hostile
+/// broker's frame beyond these is refused instead of costing unbounded memory or CPU.
+inline constexpr std::uint64_t max_catch_up_epochs = 65536;
+inline constexpr std::size_t max_changes_per_epoch = 65536;
+
 struct chain_state {
   bool pinned = false;  ///< custody and policy are known (first verified manifest, or our own create)
   key_custody custody = key_custody::broker;
   group_policy policy = group_policy::invite;
+  /// Who created the group, when this client did: the genesis must add it as owner (a broker
+  /// cannot hand the creator a group some other identity owns).
+  std::optional<id16> creator;
   std::uint64_t epoch = 0;     ///< v, the latest verified epoch; 0 when none
   crypto::member_set members;  ///< epoch v's set
   /// The newest verified epochs (v included), at most max_history_kept.

@@ -272,7 +272,10 @@ class conn_impl final : public hostile_conn {
       }
       auto f = protocol::parse_client_frame(*text);
       if (!f) continue;
-      if (!answer(*f)) unanswered_.push_back(std::move(*f));
+      if (!answer(*f)) {
+        unanswered_.push_back(*f);
+        backlog_.push_back(std::move(*f));  // recv() hands them to the script next
+      }
     }
   }
 

@@ -93,7 +93,8 @@ class hostile_conn {
   /// Answers requests like a bland broker for `d` (user_keys of known identities, manifests and
   /// keys of the registered sims, empty lists, group_info from the sims; acks are recorded).
   virtual void serve(std::chrono::milliseconds d) = 0;
-  /// Everything the client sent that serve() did not answer (publishes, rekeys...), in order.
+  /// Everything the client sent that serve() did not answer (publishes, rekeys...), in order;
+  /// recv() also returns them, before newer frames.
   [[nodiscard]] virtual std::vector<protocol::client_frame> unanswered() = 0;
 };
 

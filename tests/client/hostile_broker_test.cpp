@@ -327,4 +327,75 @@ TEST_CASE("an admin's client refuses to commit a ghost member the broker slipped
   CHECK(f.warned(refused_kinds));
 }
 
+TEST_CASE("a broker cannot hand the creator of a client-custody group a group it made up", "[client][hostile]") {
+  hostile_fixture f;
+  const id16 gid = crypto::random_id();
+  // The broker's fakes for that id: a broker-custody genesis naming the victim as owner, and a
+  // client-custody history owned by mallory, who "adds" the victim.
+  group_sim fake_broker{gid, key_custody::broker, group_policy::invite, f.hb.identity()};
+  fake_broker.genesis(f.victim);
+  group_sim fake_owner{gid, key_custody::client, group_policy::invite, f.hb.identity()};
+  fake_owner.genesis(f.mallory);
+  fake_owner.commit(f.mallory, {fake_owner.proposed(f.mallory, 1, group_sim::add_of(f.victim, member_role::admin))});
+  f.hb.add_group(&fake_owner, "mine");
+  std::optional<errc> other_id;
+  f.hb.run([&](hostile_conn& c) {
+    for (int round = 0; round < 2; ++round) {
+      std::optional<protocol::client::create_group> req;
+      for (int i = 0; i < 50 && !req; ++i)
+        if (auto fr = c.recv(100ms))
+          if (auto* cg = std::get_if<protocol::client::create_group>(&*fr)) req = *cg;
+      if (!req) return;
+      if (round == 0) {
+        // Before answering: the broker's genesis for the id the client chose, then mallory's.
+        c.send(protocol::to_json(fake_broker.key_frame(1, f.victim.kx_pk())));
+        c.send(protocol::to_json(fake_owner.key_frame(2, f.victim.kx_pk())));
+        c.send(protocol::make_ok(req->rid, protocol::create_group_result{gid, 0}));
+        c.serve(1500ms);
+      } else {
+        // Answering with another group than the one asked for.
+        c.send(protocol::make_ok(req->rid, protocol::create_group_result{crypto::random_id(), 0}));
+        c.serve(500ms);
+      }
+    }
+  });
+  f.p = std::make_unique<party>(f.io.ioc.get_executor(), f.opts(), f.victim);
+  f.io.run([](hostile_fixture* fx, id16 g, std::optional<errc>* other) -> asio::awaitable<void> {
+    co_await connect_ok(*fx->p->c);
+    sc::group_spec spec;
+    spec.name = "mine";
+    spec.custody = key_custody::client;
+    spec.id = g;
+    auto created = co_await fx->p->c->create_group(spec);
+    CO_CHECK(created.ok());
+    (void)co_await until([&] { return fx->p->rec.warnings.size() >= 2; }, 5s);
+    sc::group_spec again;
+    again.name = "second";
+    again.custody = key_custody::client;
+    auto second = co_await fx->p->c->create_group(again);
+    if (!second) *other = second.err().code;
+  }(&f, gid, &other_id));
+  f.finish();
+  CHECK_FALSE(f.installed(1));
+  CHECK_FALSE(f.installed(2));
+  CHECK(f.p->rec.warnings_of(sc::warning_kind::bad_manifest) >= 2);
+  CHECK(other_id == errc::bad_request);
+}
+
+TEST_CASE("a key frame naming an epoch far ahead is refused without an unbounded catch-up", "[client][hostile]") {
+  hostile_fixture f;
+  f.hb.run([&](hostile_conn& c) {
+    c.send(key_json(f.g, 3, f.victim));
+    c.serve(1s);
+    auto far = f.g.key_frame(3, f.victim.kx_pk());
+    far.epoch = std::uint64_t{1} << 60;
+    c.send(protocol::to_json(far));
+    c.serve(1s);
+  });
+  REQUIRE(f.play([&](const recorder& r) { return f.warned(refused_kinds) && r.keys.size() == 1; }));
+  f.finish();
+  CHECK(f.installed(3));
+  CHECK(f.p->rec.keys.size() == 1);
+}
+
 }  // namespace sealcast::test
