@@ -266,7 +266,11 @@ void client::impl::on_member(const protocol::server::member& m) {
   // A hint (section 5): what the client shows as membership is what it verified in epochs. Only
   // this user's own removal has no epoch to verify it by (a removed member gets no key of the
   // epoch that removes it), so that alone is reported, as the broker's word.
-  auto& g = group(m.group);
+  // A hint about a group this client has no state of makes none: a broker pushing hints for
+  // random ids must not grow the state file.
+  auto it = state.groups.find(m.group);
+  if (it == state.groups.end()) return;
+  auto& g = it->second;
   g.epoch = std::max(g.epoch, m.epoch);
   if (m.user != id.user_id()) return;
   g.member = m.action == protocol::member_action::joined;
