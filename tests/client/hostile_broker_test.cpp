@@ -398,4 +398,22 @@ TEST_CASE("a key frame naming an epoch far ahead is refused without an unbounded
   CHECK(f.p->rec.keys.size() == 1);
 }
 
+TEST_CASE("member hints about groups the client has no state of create none", "[client][hostile]") {
+  hostile_fixture f;
+  f.hb.run([&](hostile_conn& c) {
+    c.send(key_json(f.g, 3, f.victim));
+    c.serve(1s);
+    for (int i = 0; i < 200; ++i)
+      c.send(protocol::to_json(protocol::server::member{crypto::random_id(), f.mallory.user_id(),
+                                                        protocol::member_action::joined, 1}));
+    // A marker the client does react to, so the test knows the hints before it were processed.
+    c.send(protocol::to_json(f.g.message(f.alice, 3, 0, "after the hints", 1)));
+    c.serve(1s);
+  });
+  REQUIRE(f.play([&](const recorder& r) { return !r.messages.empty(); }));
+  f.finish();
+  const auto known = f.p->c->groups();
+  CHECK(known.size() <= 1);  // the fixture's group alone (the welcome lists it)
+}
+
 }  // namespace sealcast::test
