@@ -2,7 +2,8 @@
 
 #include <utility>
 
-#include "crypto/group_key.hpp"
+#include "client/verify.hpp"
+#include "crypto/commit.hpp"
 
 namespace sealcast::bench {
 
@@ -10,17 +11,7 @@ namespace {
 
 bool carries_key(change_action a) { return a == change_action::add || a == change_action::join; }
 
-crypto::change to_crypto(const protocol::change& c) {
-  crypto::change out;
-  out.action = static_cast<crypto::change_action>(static_cast<std::uint8_t>(c.action));
-  out.user = c.user;
-  if (c.kx_pk) out.kx_pk = *c.kx_pk;
-  out.role = c.role;
-  out.by = c.by;
-  out.by_pk = c.by_pk;
-  out.sig = c.sig;
-  return out;
-}
+using client::detail::to_crypto;
 
 crypto::change line_of(change_action action, const id16& user, const key32& kx_pk, std::optional<member_role> role) {
   crypto::change c;
@@ -109,30 +100,18 @@ void committer::commit(const protocol::server::rekey_request& rq) {
   auto set = crypto::apply_commit(in);
   if (!set) return fail("rekey_request refused: " + set.err().message);
   // Step 3: a fresh K wrapped to the new set, the manifest signed, the changes counted.
-  const auto k = crypto::generate_group_key();
+  crypto::commit_spec spec{rq.group, rq.epoch, aead_alg::aes_256_gcm, policy_, rq.prev_hash, changes, &*set};
+  auto sealed = crypto::seal_commit(owner_.identity().signer(), spec);
+  if (!sealed) return fail("rekey_request refused: " + sealed.err().message);
   protocol::client::rekey r;
   r.group = rq.group;
   r.epoch = rq.epoch;
-  r.key_id = crypto::key_id(rq.group, rq.epoch, k);
-  r.alg = aead_alg::aes_256_gcm;
+  r.key_id = sealed->man.key_id;
+  r.alg = sealed->man.alg;
   r.changes = rq.changes.size();
-  for (const auto& [user, entry] : *set) {
-    auto w = crypto::wrap_group_key(entry.kx_pk, rq.group, rq.epoch, k);
-    if (!w) return fail("wrap for " + user.hex() + ": " + w.err().message);
-    r.wrapped[user] = to_array<80>(*w);
-  }
-  crypto::manifest m;
-  m.group = rq.group;
-  m.epoch = rq.epoch;
-  m.key_id = r.key_id;
-  m.alg = r.alg;
-  m.custody = key_custody::client;
-  m.policy = policy_;
-  m.issuer = owner_.user_id();
-  m.prev_hash = rq.prev_hash;
-  m.changes_hash = crypto::changes_hash(changes);
-  m.members_hash = crypto::members_hash(*set);
-  r.sig = m.sign(owner_.identity().signer());
+  r.sig = sealed->sig;
+  r.wrapped = std::move(sealed->wrapped);
+  const auto& m = sealed->man;
 
   in_flight_ = true;
   owner_.request(std::move(r), [this, e = rq.epoch, members = std::move(*set), hash = m.hash()](reply&& rep) mutable {

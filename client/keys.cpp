@@ -6,6 +6,7 @@
 
 #include "client/client_impl.hpp"
 #include "client/epoch_keys.hpp"
+#include "crypto/commit.hpp"
 #include "crypto/group_key.hpp"
 #include "crypto/identity.hpp"
 
@@ -290,41 +291,28 @@ asio::awaitable<void> client::impl::on_rekey_request(const protocol::server::rek
   if (!next) co_return refuse(warning_kind::bad_manifest, next.err().message);
 
   // 3. A fresh K, wrapped to every member of the new set, and the signed manifest.
+  crypto::commit_spec spec{rq.group, rq.epoch, opts.rekey_alg, policy, rq.prev_hash, changes, &*next};
+  auto sealed = crypto::seal_commit(id.signer(), spec);
+  if (!sealed) co_return refuse(warning_kind::rekey_failed, sealed.err().message);
   detail::verified_step step;
   step.epoch = rq.epoch;
   step.alg = opts.rekey_alg;
   step.custody = key_custody::client;
   step.policy = policy;
   step.issuer = id.user_id();
-  step.key = crypto::generate_group_key();
-  step.key_id = crypto::key_id(rq.group, rq.epoch, *step.key);
-  step.members_hash = crypto::members_hash(*next);
-  crypto::manifest m;
-  m.group = rq.group;
-  m.epoch = rq.epoch;
-  m.key_id = step.key_id;
-  m.alg = step.alg;
-  m.custody = key_custody::client;
-  m.policy = policy;
-  m.issuer = id.user_id();
-  m.prev_hash = rq.prev_hash;
-  m.changes_hash = crypto::changes_hash(changes);
-  m.members_hash = step.members_hash;
-  step.manifest_hash = m.hash();
+  step.key = sealed->key;
+  step.key_id = sealed->man.key_id;
+  step.members_hash = sealed->man.members_hash;
+  step.manifest_hash = sealed->man.hash();
   protocol::client::rekey r;
   r.group = rq.group;
   r.epoch = rq.epoch;
   r.key_id = step.key_id;
   r.alg = step.alg;
   r.changes = changes.size();
-  r.sig = m.sign(id.signer());
-  for (const auto& [user, entry] : *next) {
-    auto w = crypto::wrap_group_key(entry.kx_pk, rq.group, rq.epoch, *step.key);
-    if (!w)
-      co_return refuse(warning_kind::rekey_failed, "cannot wrap the key to " + user.hex() + ": " + w.err().message);
-    r.wrapped[user] = to_array<80>(*w);
-    step.roster.push_back(user);
-  }
+  r.sig = sealed->sig;
+  r.wrapped = std::move(sealed->wrapped);
+  for (const auto& [user, entry] : *next) step.roster.push_back(user);
   step.member = true;
   step.changes = std::move(changes);
   step.members = std::move(*next);

@@ -4,7 +4,9 @@
 #include <string>
 #include <vector>
 
+#include "crypto/commit.hpp"
 #include "crypto/group_context.hpp"
+#include "crypto/group_key.hpp"
 #include "crypto/identity.hpp"
 #include "vectors.hpp"
 
@@ -547,4 +549,27 @@ TEST_CASE("a proposal replayed within one commit is refused: add, remove, add ag
   CHECK(code_naming(f.commit(f.alice, {add_dave, remove_dave, add_dave}), f.dave.user_id()) == errc::bad_request);
   // The same change by another entitled proposer is another proposal.
   CHECK(f.commit(f.alice, {add_dave, remove_dave, f.proposed(add(f.dave, member_role::member), f.bob)}).ok());
+}
+
+TEST_CASE("seal_commit wraps a fresh key to every member and signs the manifest members check", "[crypto][group_context]") {
+  const group_fixture f;
+  const std::vector<change> changes{f.proposed(add(f.dave, member_role::member), f.alice)};
+  auto next = f.commit(f.alice, changes);
+  REQUIRE(next.ok());
+  const digest32 prev{};
+  auto sealed = seal_commit(f.alice.signer(), {f.group, 2, aead_alg::aes_256_gcm, group_policy::invite, prev, changes, &*next});
+  REQUIRE(sealed.ok());
+  CHECK(sealed->man.issuer == f.alice.user_id());
+  CHECK(sealed->man.custody == key_custody::client);
+  CHECK(sealed->man.members_hash == members_hash(*next));
+  CHECK(sealed->man.changes_hash == changes_hash(changes));
+  CHECK(sealed->man.key_id == key_id(f.group, 2, sealed->key));
+  CHECK(sealed->man.verify(sealed->sig, f.alice.sign_pk()));
+  REQUIRE(sealed->wrapped.size() == next->size());
+  for (const auto* m : {&f.alice, &f.bob, &f.carol, &f.dave}) {
+    auto k = unwrap_group_key(m->kx_sk(), f.group, 2, sealed->man.key_id, sealed->wrapped.at(m->user_id()));
+    REQUIRE(k.ok());
+    CHECK(*k == sealed->key);
+  }
+  CHECK_FALSE(seal_commit(f.alice.signer(), {f.group, 2, aead_alg::aes_256_gcm, group_policy::invite, prev, changes, nullptr}).ok());
 }

@@ -4,6 +4,7 @@
 
 #include "crypto/auth.hpp"
 #include "crypto/direct.hpp"
+#include "crypto/commit.hpp"
 #include "crypto/group_key.hpp"
 #include "crypto/message.hpp"
 
@@ -55,18 +56,6 @@ struct test_client::epoch_claim {
     return {group, m.epoch, m.key_id, m.alg, m.custody, m.policy, m.issuer, m.issuer_pk, m.sig, &m.changes};
   }
 };
-
-crypto::change to_crypto(const protocol::change& c) {
-  crypto::change out;
-  out.action = static_cast<crypto::change_action>(static_cast<std::uint8_t>(c.action));
-  out.user = c.user;
-  if (c.kx_pk) out.kx_pk = *c.kx_pk;
-  out.role = c.role;
-  out.by = c.by;
-  out.by_pk = c.by_pk;
-  out.sig = c.sig;
-  return out;
-}
 
 std::vector<crypto::change> to_crypto(const std::vector<protocol::change>& changes) {
   std::vector<crypto::change> out;
@@ -759,30 +748,17 @@ protocol::client::rekey test_client::make_rekey(const protocol::server::rekey_re
     if (carries_key(c.action) && !c.kx_pk) cc.kx_pk = to_array<32>(id_.kx_pk());  // the genesis, checked above
     changes.push_back(std::move(cc));
   }
-  const auto k = crypto::generate_group_key();
+  crypto::commit_spec spec{rq.group, rq.epoch, alg, context_of(rq.group).second, rq.prev_hash, changes, &*set};
+  auto sealed = crypto::seal_commit(id_.signer(), spec);
+  if (!sealed) throw protocol_failure("an honest committer cannot seal this commit: " + sealed.err().message);
   protocol::client::rekey r;
   r.group = rq.group;
   r.epoch = rq.epoch;
-  r.key_id = crypto::key_id(rq.group, rq.epoch, k);
+  r.key_id = sealed->man.key_id;
   r.alg = alg;
   r.changes = rq.changes.size();
-  for (const auto& [user, entry] : *set) {
-    auto w = crypto::wrap_group_key(entry.kx_pk, rq.group, rq.epoch, k);
-    if (!w) throw protocol_failure("wrap failed for " + user.hex() + ": " + w.err().message);
-    r.wrapped[user] = to_array<80>(*w);
-  }
-  crypto::manifest m;
-  m.group = rq.group;
-  m.epoch = rq.epoch;
-  m.key_id = r.key_id;
-  m.alg = alg;
-  m.custody = protocol::key_custody::client;
-  m.policy = context_of(rq.group).second;
-  m.issuer = user_id();
-  m.prev_hash = rq.prev_hash;
-  m.changes_hash = crypto::changes_hash(changes);
-  m.members_hash = crypto::members_hash(*set);
-  r.sig = m.sign(id_.signer());
+  r.sig = sealed->sig;
+  r.wrapped = std::move(sealed->wrapped);
   return r;
 }
 

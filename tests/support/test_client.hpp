@@ -27,6 +27,7 @@
 #include <vector>
 
 #include "common/bytes.hpp"
+#include "client/verify.hpp"
 #include "common/error.hpp"
 #include "crypto/group_context.hpp"
 #include "crypto/identity.hpp"
@@ -58,8 +59,9 @@ struct reply {
   [[nodiscard]] T as() const;
 };
 
-/// A wire change in crypto's terms: the change line and, when present, its proposal.
-[[nodiscard]] crypto::change to_crypto(const protocol::change& c);
+/// A wire change in crypto's terms: the change line and, when present, its proposal (the client
+/// library's conversion).
+using client::detail::to_crypto;
 [[nodiscard]] std::vector<crypto::change> to_crypto(const std::vector<protocol::change>& changes);
 
 /// What this client verified of one epoch of a group, from a key frame or a `manifests` entry.
