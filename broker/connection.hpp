@@ -6,6 +6,7 @@
 #include <atomic>
 #include <cstddef>
 #include <cstdint>
+#include <functional>
 #include <memory>
 #include <string>
 #include <string_view>
@@ -50,11 +51,33 @@ class connection {
   /// the frames still queued are dropped. The same frame may be shared by many connections.
   virtual bool send(std::shared_ptr<const std::string> frame) = 0;
 
+  /// What offer() did with a frame.
+  enum class offer_result : std::uint8_t {
+    sent,    ///< queued
+    full,    ///< not queued: the send window is full; when_ready() tells when to offer again
+    closed,  ///< not queued: the connection is closing or closed (a stalled one is closed now)
+  };
+
+  /// Flow-controlled send for streams (backlogs, catch-up): queues the frame only while the
+  /// queue is empty or stays within the gateway's send_window_bytes, so a producer that offers
+  /// until `full` and resumes on when_ready() never gets near slow_consumer_bytes. A queue that
+  /// has not moved for stall_timeout_ms is a reader that stopped: the connection is closed with
+  /// 1008 "slow consumer" and `closed` is returned.
+  virtual offer_result offer(std::shared_ptr<const std::string> frame) = 0;
+
+  /// Runs `ready` once, on no particular thread, when the queue has drained to half the send
+  /// window (at once, posted, if it already has). Dropped unrun if the connection ends first.
+  /// `ready` must not block; it typically sends an actor message.
+  virtual void when_ready(std::function<void()> ready) = 0;
+
   /// Graceful close: frames queued before this call are written first, then the close frame
   /// (`code`, `reason` truncated to 123 bytes); later send() calls are refused. If the peer does
   /// not complete the close handshake within the gateway's close_timeout_ms the socket is
   /// dropped. Calling it again, or after the connection ended, does nothing.
   virtual void close(std::uint16_t code, std::string reason) = 0;
+
+  /// Whether the connection is closing or closed (send() and offer() refuse).
+  [[nodiscard]] virtual bool closing() const noexcept = 0;
 
   /// Tells the gateway that the peer authenticated: cancels the auth timeout.
   virtual void mark_authenticated() = 0;

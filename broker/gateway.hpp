@@ -34,6 +34,8 @@ struct gateway_options {
   std::uint32_t close_timeout_ms = 5000;   ///< a close that has not finished by then drops the socket
   std::size_t max_connections = 100000;    ///< further upgrades get HTTP 503
   std::size_t slow_consumer_bytes = 8388608;  ///< queued bytes that disconnect a reader (1008)
+  std::size_t send_window_bytes = 2097152;    ///< connection::offer() queues up to this many bytes
+  std::uint32_t stall_timeout_ms = 30000;     ///< a queue that does not move for this long: 1008
   std::string tls_cert;                    ///< PEM chain file; with tls_key set: wss://
   std::string tls_key;                     ///< PEM private key file
   std::string ws_path = "/ws";             ///< the only path that upgrades; others get 404

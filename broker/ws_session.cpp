@@ -11,6 +11,7 @@
 
 #include <algorithm>
 #include <chrono>
+#include <functional>
 #include <optional>
 #include <span>
 #include <string>
@@ -67,13 +68,11 @@ class ws_session final : public connection,
   bool send(frame_ptr frame) override {
     if (!frame || refusing_.load(std::memory_order_acquire)) return false;
     const std::size_t n = frame->size();
-    if (queued_bytes_.fetch_add(n, std::memory_order_relaxed) + n > st_->options.slow_consumer_bytes) {
+    const std::size_t before = queued_bytes_.fetch_add(n, std::memory_order_relaxed);
+    if (before == 0) progress_ms_.store(steady_ms(), std::memory_order_relaxed);  // the queue starts
+    if (before + n > st_->options.slow_consumer_bytes) {
       queued_bytes_.fetch_sub(n, std::memory_order_relaxed);
-      if (!refusing_.exchange(true, std::memory_order_acq_rel)) {
-        asio::post(ws_.get_executor(), [self = this->shared_from_this()] {
-          self->begin_close(close_cause::slow_consumer, 1008, "slow consumer", true);
-        });
-      }
+      slow_consumer();
       return false;
     }
     asio::post(ws_.get_executor(), [self = this->shared_from_this(), f = std::move(frame)]() mutable {
@@ -82,12 +81,47 @@ class ws_session final : public connection,
     return true;
   }
 
+  offer_result offer(frame_ptr frame) override {
+    if (!frame) return offer_result::full;
+    const auto& opt = st_->options;
+    const std::size_t n = frame->size();
+    std::size_t cur = queued_bytes_.load(std::memory_order_relaxed);
+    for (;;) {
+      if (refusing_.load(std::memory_order_acquire)) return offer_result::closed;
+      if (cur != 0 && cur + n > opt.send_window_bytes) {
+        if (stalled(cur)) {
+          slow_consumer();
+          return offer_result::closed;
+        }
+        return offer_result::full;
+      }
+      if (cur + n > opt.slow_consumer_bytes && cur != 0) return offer_result::full;
+      if (queued_bytes_.compare_exchange_weak(cur, cur + n, std::memory_order_relaxed)) break;
+    }
+    if (cur == 0) progress_ms_.store(steady_ms(), std::memory_order_relaxed);  // the queue starts
+    asio::post(ws_.get_executor(), [self = this->shared_from_this(), f = std::move(frame)]() mutable {
+      self->enqueue(std::move(f));
+    });
+    return offer_result::sent;
+  }
+
+  void when_ready(std::function<void()> ready) override {
+    asio::post(ws_.get_executor(), [self = this->shared_from_this(), r = std::move(ready)]() mutable {
+      if (self->phase_ == phase::done || self->phase_ == phase::closing) return;
+      if (self->ready_now()) return r();
+      self->waiters_.push_back(std::move(r));
+      self->arm_stall_check();
+    });
+  }
+
   void close(std::uint16_t code, std::string reason) override {
     refusing_.store(true, std::memory_order_release);
     asio::post(ws_.get_executor(), [self = this->shared_from_this(), code, r = std::move(reason)]() mutable {
       self->begin_close(close_cause::server_closed, code, std::move(r), false);
     });
   }
+
+  [[nodiscard]] bool closing() const noexcept override { return refusing_.load(std::memory_order_acquire); }
 
   void mark_authenticated() override {
     asio::post(ws_.get_executor(), [self = this->shared_from_this()] {
@@ -214,6 +248,8 @@ class ws_session final : public connection,
           on_write_error(ec);
           co_return;
         }
+        progress_ms_.store(steady_ms(), std::memory_order_relaxed);
+        wake_waiters();
       } else if (phase_ == phase::closing && !close_written_) {
         close_written_ = true;
         const websocket::close_reason reason(static_cast<websocket::close_code>(close_code_), close_text_);
@@ -261,6 +297,55 @@ class ws_session final : public connection,
     }
   }
 
+  [[nodiscard]] static std::uint64_t steady_ms() noexcept {
+    return static_cast<std::uint64_t>(std::chrono::duration_cast<std::chrono::milliseconds>(
+                                          std::chrono::steady_clock::now().time_since_epoch())
+                                          .count());
+  }
+
+  /// A queue holding `queued` bytes that has not moved for stall_timeout_ms.
+  [[nodiscard]] bool stalled(std::size_t queued) const noexcept {
+    const auto since = progress_ms_.load(std::memory_order_relaxed);
+    return queued != 0 && since != 0 && steady_ms() > since + st_->options.stall_timeout_ms;
+  }
+
+  [[nodiscard]] bool ready_now() const noexcept {
+    return queued_bytes_.load(std::memory_order_relaxed) <= st_->options.send_window_bytes / 2;
+  }
+
+  /// While producers wait for room, checks that the queue moves: one that has not moved for
+  /// stall_timeout_ms is a reader that stopped, closed as a slow consumer.
+  void arm_stall_check() {
+    if (stall_armed_) return;
+    stall_armed_ = true;
+    if (!stall_timer_) stall_timer_ = std::make_unique<asio::steady_timer>(ws_.get_executor());
+    stall_timer_->expires_after(std::chrono::milliseconds(st_->options.stall_timeout_ms));
+    stall_timer_->async_wait([self = this->shared_from_this()](const beast::error_code& ec) {
+      self->stall_armed_ = false;
+      if (ec || self->phase_ != phase::open || self->waiters_.empty()) return;
+      if (self->stalled(self->queued_bytes_.load(std::memory_order_relaxed))) {
+        self->begin_close(close_cause::slow_consumer, 1008, "slow consumer", true);
+        return;
+      }
+      self->arm_stall_check();
+    });
+  }
+
+  void slow_consumer() {
+    if (refusing_.exchange(true, std::memory_order_acq_rel)) return;
+    asio::post(ws_.get_executor(), [self = this->shared_from_this()] {
+      self->begin_close(close_cause::slow_consumer, 1008, "slow consumer", true);
+    });
+  }
+
+  /// Runs the producers waiting for room once the queue has drained to half the send window.
+  void wake_waiters() {
+    if (waiters_.empty() || !ready_now()) return;
+    auto ready = std::move(waiters_);
+    waiters_.clear();
+    for (auto& r : ready) r();
+  }
+
   void enqueue(frame_ptr frame) {
     if (phase_ != phase::open) {  // closing or closed: refused frames are not counted
       queued_bytes_.fetch_sub(frame->size(), std::memory_order_relaxed);
@@ -288,6 +373,7 @@ class ws_session final : public connection,
     if (text.size() > 123) text.resize(123);  // a close frame's payload is at most 125 bytes
     close_text_ = std::move(text);
     if (drop) drop_queue();
+    waiters_.clear();
     arm_deadline(deadline_kind::close, std::chrono::milliseconds(st_->options.close_timeout_ms));
     kick();
   }
@@ -346,6 +432,8 @@ class ws_session final : public connection,
     phase_ = phase::done;
     refusing_.store(true, std::memory_order_release);
     drop_queue();
+    waiters_.clear();
+    stall_timer_.reset();
     deadline_.reset();
     // Beast's idle/ping timer would otherwise stay armed while the broker holds this object,
     // keeping the io_context busy at stop().
@@ -372,6 +460,10 @@ class ws_session final : public connection,
   std::unique_ptr<asio::steady_timer> deadline_;    // auth timeout, then close timeout; null when idle
   std::vector<frame_ptr> queue_;                    // queue_[head_..] waits to be written
   std::size_t head_ = 0;
+  std::vector<std::function<void()>> waiters_;     // when_ready() callbacks waiting for room
+  std::unique_ptr<asio::steady_timer> stall_timer_;  // armed while waiters_ is not empty
+  bool stall_armed_ = false;
+  std::atomic<std::uint64_t> progress_ms_{0};       // last write completed, or queue started
   std::atomic<bool> refusing_{false};               // send() refuses once closing
   std::optional<close_cause> cause_;                // set when the server starts the close
   std::string close_text_;

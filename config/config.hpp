@@ -97,6 +97,9 @@ struct limits_config {
   std::uint64_t slow_consumer_bytes = 8388608;  ///< queued bytes that disconnect a reader
   std::uint32_t max_inflight = 1000;            ///< unacked deliveries per connection
   std::uint32_t publish_rate = 0;               ///< publishes per second; 0 = unlimited
+  std::uint64_t send_window_bytes = 2097152;    ///< queued bytes a backlog or catch-up stream keeps
+  std::chrono::milliseconds stall_timeout_ms{30000};  ///< a queue that does not move: slow consumer
+  std::uint64_t direct_pending_bytes = 67108864;  ///< unread direct bytes per sender and recipient
 
   friend bool operator==(const limits_config&, const limits_config&) = default;
 };

@@ -222,6 +222,12 @@ const std::vector<key_spec>& table() {
           "Unacked deliveries per connection."),
       int_key<&C::limits, &lc::publish_rate>("limits", "publish_rate", 0, 1000000,
           "Publishes per second per connection; 0 = unlimited."),
+      int_key<&C::limits, &lc::send_window_bytes>("limits", "send_window_bytes", 1024, unbounded,
+          "Queued bytes up to which backlogs and catch-up are streamed (at most half of slow_consumer_bytes); more follows as the socket drains."),
+      int_key<&C::limits, &lc::direct_pending_bytes>("limits", "direct_pending_bytes", 0, unbounded,
+          "Bytes of direct messages one sender may have unread by one recipient; 0 = unlimited."),
+      int_key<&C::limits, &lc::stall_timeout_ms>("limits", "stall_timeout_ms", 100, one_hour_ms,
+          "Milliseconds a connection's queue may stay without progress before it is closed as a slow consumer."),
 
       text_key<&C::log, &oc::level>("log", "level", "trace, debug, info, warn or error.",
           {.allowed = log_levels}),

@@ -94,6 +94,9 @@ TEST_CASE("defaults match the configuration table of DESIGN.md", "[config][defau
   CHECK(c.limits.slow_consumer_bytes == 8388608);
   CHECK(c.limits.max_inflight == 1000);
   CHECK(c.limits.publish_rate == 0);
+  CHECK(c.limits.send_window_bytes == 2097152);
+  CHECK(c.limits.stall_timeout_ms == 30000ms);
+  CHECK(c.limits.direct_pending_bytes == 67108864);
   CHECK(c.log.level == "info");
   CHECK(c.log.format == "text");
 }
@@ -104,9 +107,9 @@ TEST_CASE("the built-in defaults pass validation", "[config][defaults]") {
   CHECK(st);
 }
 
-TEST_CASE("the schema has 36 unique keys in known sections, each default passing its own check",
+TEST_CASE("the schema has 39 unique keys in known sections, each default passing its own check",
           "[config][schema]") {
-  CHECK(config_schema().size() == 36);
+  CHECK(config_schema().size() == 39);
   std::set<std::string> names;
   const config defaults;
   for (const auto& key : config_schema()) {
