@@ -403,13 +403,16 @@ asio::awaitable<result<std::vector<group_message>>> client::fetch(id16 group, st
 
 asio::awaitable<result<std::size_t>> client::keys(id16 group, std::uint64_t from_epoch) {
   auto self = impl_;
-  protocol::client_frame r_frame(protocol::client::keys{{}, group, from_epoch});
-  auto r = co_await self->call_as<protocol::keys_result>(std::move(r_frame));
-  if (!r) co_return r.err();
-  std::sort(r->keys.begin(), r->keys.end(), [](const auto& a, const auto& b) { return a.epoch < b.epoch; });
   std::size_t n = 0;
-  for (const auto& k : r->keys)
-    if (co_await self->install_key(k, true)) ++n;
+  for (std::optional<std::uint64_t> from = from_epoch; from;) {
+    protocol::client_frame r_frame(protocol::client::keys{{}, group, *from});
+    auto r = co_await self->call_as<protocol::keys_result>(std::move(r_frame));
+    if (!r) co_return r.err();
+    std::sort(r->keys.begin(), r->keys.end(), [](const auto& a, const auto& b) { return a.epoch < b.epoch; });
+    for (const auto& k : r->keys)
+      if (co_await self->install_key(k, true)) ++n;
+    from = r->next && *r->next > *from ? r->next : std::nullopt;
+  }
   co_return n;
 }
 

@@ -146,7 +146,10 @@ asio::awaitable<void> client::impl::on_message(protocol::server::message& m) {
         ++stats.gaps_detected;
         warn(warning_kind::gap, m.group, m.epoch,
              "seq jumped from " + std::to_string(g.last_seq) + " to " + std::to_string(m.seq) + "; fetching");
-        const std::uint64_t limit = std::min(m.seq - from, max_gap_fetch);
+        // The broker bounds each reply (by count, bytes and messages scanned) and says where
+        // to go on: ask again until the gap is covered.
+        for (std::uint64_t got = 0; from < m.seq && got < max_gap_fetch;) {
+        const std::uint64_t limit = std::min(m.seq - from, max_gap_fetch - got);
         protocol::client_frame r_frame(protocol::client::fetch{{}, m.group, from, limit});
         auto r = co_await call_as<protocol::fetch_result>(std::move(r_frame));
         if (!r) {
@@ -154,6 +157,9 @@ asio::awaitable<void> client::impl::on_message(protocol::server::message& m) {
           warn(warning_kind::gap, m.group, m.epoch, "gap fetch failed: " + r.err().message);
           co_return;
         }
+        got += r->messages.size();
+        const auto next = r->next.value_or(m.seq);
+        from = next > from ? next : m.seq;  // a reply must move on; one that does not ends the loop
         for (auto& fm : r->messages) {
           auto& gg = group(m.group);
           if (fm.seq >= m.seq || (gg.seq_known && fm.seq <= gg.last_seq)) continue;
@@ -167,6 +173,7 @@ asio::awaitable<void> client::impl::on_message(protocol::server::message& m) {
           gm->fetched = true;
           ++stats.fetched;
           deliver(std::move(*gm));
+        }
         }
       }
     }

@@ -208,13 +208,17 @@ void client::impl::report_changes(const id16& g, const detail::verified_step& st
 }
 
 asio::awaitable<std::size_t> client::impl::catch_up_keys(id16 g, std::uint64_t from_epoch) {
-  protocol::client_frame f(protocol::client::keys{{}, g, from_epoch});
-  auto r = co_await call_as<protocol::keys_result>(std::move(f));
-  if (!r) co_return 0;
-  std::sort(r->keys.begin(), r->keys.end(), [](const auto& a, const auto& b) { return a.epoch < b.epoch; });
   std::size_t n = 0;
-  for (const auto& k : r->keys)
-    if (co_await install_key(k, true)) ++n;
+  // The broker bounds each reply and says where to go on; `next` must move forward.
+  for (std::optional<std::uint64_t> from = from_epoch; from;) {
+    protocol::client_frame f(protocol::client::keys{{}, g, *from});
+    auto r = co_await call_as<protocol::keys_result>(std::move(f));
+    if (!r) co_return n;
+    std::sort(r->keys.begin(), r->keys.end(), [](const auto& a, const auto& b) { return a.epoch < b.epoch; });
+    for (const auto& k : r->keys)
+      if (co_await install_key(k, true)) ++n;
+    from = r->next && *r->next > *from ? r->next : std::nullopt;
+  }
   co_return n;
 }
 

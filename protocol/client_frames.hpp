@@ -110,6 +110,8 @@ struct group_info {
 /// `list_groups`: the caller's groups.
 struct list_groups {
   request_id rid;
+  std::optional<id16> after{};           ///< page: groups with a greater id
+  std::optional<std::uint64_t> limit{};  ///< page size, 1 to 100 (default 100)
 
   friend bool operator==(const list_groups&, const list_groups&) = default;
 };
@@ -125,6 +127,8 @@ struct presence {
 /// `list_users` known to the broker.
 struct list_users {
   request_id rid;
+  std::optional<id16> after{};           ///< page: users with a greater id
+  std::optional<std::uint64_t> limit{};  ///< page size, 1 to 1000 (default 1000)
 
   friend bool operator==(const list_users&, const list_users&) = default;
 };

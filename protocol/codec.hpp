@@ -148,7 +148,8 @@ extern template result<direct_result> parse_ok_result<direct_result>(const serve
 [[nodiscard]] std::string make_ok(const request_id& rid, const direct_result& r);
 /// @}
 /// The keys reply from already-serialized key frames (as to_json(server::key) wrote them).
-[[nodiscard]] std::string make_keys_ok(const request_id& rid, std::span<const std::string_view> key_frames);
+[[nodiscard]] std::string make_keys_ok(const request_id& rid, std::span<const std::string_view> key_frames,
+                                      std::optional<std::uint64_t> next = std::nullopt);
 /// One manifests entry as a JSON object ({"epoch":..,...,"changes":[..]}), for the broker to
 /// serialize each epoch once and splice cached entries with make_manifests_ok().
 [[nodiscard]] std::string to_json(const manifest_entry& e);
@@ -157,6 +158,7 @@ extern template result<direct_result> parse_ok_result<direct_result>(const serve
 [[nodiscard]] std::string make_manifests_ok(const request_id& rid, std::span<const std::string_view> entries,
                                             std::optional<std::uint64_t> next);
 /// The fetch reply from already-serialized message frames (as to_json(server::message) wrote them).
-[[nodiscard]] std::string make_fetch_ok(const request_id& rid, std::span<const std::string_view> message_frames);
+[[nodiscard]] std::string make_fetch_ok(const request_id& rid, std::span<const std::string_view> message_frames,
+                                       std::optional<std::uint64_t> next = std::nullopt);
 
 }  // namespace sealcast::protocol

@@ -105,6 +105,18 @@ client_frame read_bare_request(reader&, const request_id& rid) {
   return f;
 }
 
+/// list_groups and list_users: an optional page (`after`, `limit` from 1 to `max_limit`).
+template <class F, std::uint64_t max_limit>
+client_frame read_page_request(reader& r, const request_id& rid) {
+  F f;
+  f.rid = rid;
+  f.after = r.opt_id("after");
+  f.limit = r.opt_u64("limit");
+  if (f.limit && (*f.limit == 0 || *f.limit > max_limit))
+    r.fail("limit", "must be from 1 to " + std::to_string(max_limit));
+  return f;
+}
+
 client_frame read_user_keys(reader& r, const request_id& rid) {
   client::user_keys f;
   f.rid = rid;
@@ -210,9 +222,9 @@ constexpr frame_spec specs[] = {
     {"remove_member", true, read_remove_member},
     {"set_role", true, read_set_role},
     {"group_info", true, read_group_request<client::group_info>},
-    {"list_groups", true, read_bare_request<client::list_groups>},
+    {"list_groups", true, read_page_request<client::list_groups, max_list_groups_limit>},
     {"presence", true, read_group_request<client::presence>},
-    {"list_users", true, read_bare_request<client::list_users>},
+    {"list_users", true, read_page_request<client::list_users, max_list_users_limit>},
     {"user_keys", true, read_user_keys},
     {"keys", true, read_keys},
     {"manifests", true, read_manifests},

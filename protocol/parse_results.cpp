@@ -48,6 +48,7 @@ void read_result(reader& r, list_groups_result& out) {
     e.member_count = g.u64("member_count");
     out.groups.push_back(std::move(e));
   });
+  out.next = r.opt_id("next");
 }
 
 void read_result(reader& r, presence_result& out) { out.online = r.id_array("online"); }
@@ -60,6 +61,7 @@ void read_result(reader& r, list_users_result& out) {
     e.online = u.boolean("online");
     out.users.push_back(std::move(e));
   });
+  out.next = r.opt_id("next");
 }
 
 void read_result(reader& r, user_keys_result& out) {
@@ -70,6 +72,7 @@ void read_result(reader& r, user_keys_result& out) {
 
 void read_result(reader& r, keys_result& out) {
   r.each_object("keys", [&](reader& k) { out.keys.push_back(detail::read_key(k)); });
+  out.next = r.opt_u64("next");
 }
 
 void read_result(reader& r, manifests_result& out) {
@@ -85,6 +88,7 @@ void read_result(reader& r, publish_result& out) {
 
 void read_result(reader& r, fetch_result& out) {
   r.each_object("messages", [&](reader& m) { out.messages.push_back(detail::read_message(m)); });
+  out.next = r.opt_u64("next");
 }
 
 void read_result(reader& r, direct_result& out) {

@@ -147,6 +147,7 @@ server_frame read_welcome(reader& r, std::string_view) {
     e.role = g.role("role");
     f.groups.push_back(std::move(e));
   });
+  f.more_after = r.opt_id("more_after");
   return f;
 }
 

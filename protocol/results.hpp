@@ -70,6 +70,7 @@ struct group_summary {
 /// list_groups.
 struct list_groups_result {
   std::vector<group_summary> groups;
+  std::optional<id16> next{};  ///< more follow: ask again with `after` = next
 
   friend bool operator==(const list_groups_result&, const list_groups_result&) = default;
 };
@@ -93,6 +94,7 @@ struct user_status {
 /// list_users.
 struct list_users_result {
   std::vector<user_status> users;
+  std::optional<id16> next{};  ///< more follow: ask again with `after` = next
 
   friend bool operator==(const list_users_result&, const list_users_result&) = default;
 };
@@ -109,6 +111,7 @@ struct user_keys_result {
 /// keys: key frames, oldest epoch first.
 struct keys_result {
   std::vector<server::key> keys;
+  std::optional<std::uint64_t> next{};  ///< more follow: ask again with from_epoch = next
 
   friend bool operator==(const keys_result&, const keys_result&) = default;
 };
@@ -150,6 +153,9 @@ struct publish_result {
 /// fetch: message frames in seq order.
 struct fetch_result {
   std::vector<server::message> messages;
+  /// Where to go on: set when the reply stopped before the end of the stored messages (limit,
+  /// byte or scan bound); absent when nothing after the last one examined is stored.
+  std::optional<std::uint64_t> next{};
 
   friend bool operator==(const fetch_result&, const fetch_result&) = default;
 };

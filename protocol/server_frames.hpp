@@ -88,7 +88,10 @@ struct challenge {
 /// `welcome`: the session is authenticated; the user's groups.
 struct welcome {
   id16 user;
-  std::vector<welcome_group> groups;
+  std::vector<welcome_group> groups;  ///< at most max_welcome_groups, by group id
+  /// The user has more groups than `groups` lists: the rest are read with list_groups from
+  /// `after` = the last one listed.
+  std::optional<id16> more_after{};
 
   friend bool operator==(const welcome&, const welcome&) = default;
 };

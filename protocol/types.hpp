@@ -39,6 +39,11 @@ inline constexpr std::size_t min_sealed_size = 48;
 /// The `limit` of a `manifests` request when it has none, and the largest one accepted.
 inline constexpr std::uint64_t default_manifests_limit = 64;
 inline constexpr std::uint64_t max_manifests_limit = 256;
+/// Page sizes of list_groups and list_users (docs/protocol.md, appendix).
+inline constexpr std::uint64_t max_list_groups_limit = 100;
+inline constexpr std::uint64_t max_list_users_limit = 1000;
+/// Groups listed in `welcome`; a user in more is told `more_after`.
+inline constexpr std::size_t max_welcome_groups = 1000;
 
 /// What happened to a member in a `member` push.
 enum class member_action : std::uint8_t { joined = 1, left = 2, removed = 3 };

@@ -46,6 +46,15 @@ std::string bare_request(std::string_view type, const request_id& rid) {
   return std::move(w).take();
 }
 
+std::string page_request(std::string_view type, const request_id& rid, const std::optional<id16>& after,
+                         const std::optional<std::uint64_t>& limit) {
+  json_writer w = open_request(type, rid);
+  if (after) w.id("after", *after);
+  if (limit) w.num("limit", *limit);
+  w.end_object();
+  return std::move(w).take();
+}
+
 }  // namespace
 
 std::string to_json(const client::hello& f) {
@@ -93,11 +102,11 @@ std::string to_json(const client::set_role& f) {
 
 std::string to_json(const client::group_info& f) { return group_request("group_info", f.rid, f.group); }
 
-std::string to_json(const client::list_groups& f) { return bare_request("list_groups", f.rid); }
+std::string to_json(const client::list_groups& f) { return page_request("list_groups", f.rid, f.after, f.limit); }
 
 std::string to_json(const client::presence& f) { return group_request("presence", f.rid, f.group); }
 
-std::string to_json(const client::list_users& f) { return bare_request("list_users", f.rid); }
+std::string to_json(const client::list_users& f) { return page_request("list_users", f.rid, f.after, f.limit); }
 
 std::string to_json(const client::user_keys& f) {
   json_writer w = open_request("user_keys", f.rid);

@@ -88,6 +88,7 @@ std::string make_ok(const request_id& rid, const list_groups_result& r) {
     w.str("role", to_string(g.role)).num("member_count", g.member_count).end_object();
   }
   w.end_array();
+  if (r.next) w.id("next", *r.next);
   return close(w);
 }
 
@@ -105,6 +106,7 @@ std::string make_ok(const request_id& rid, const list_users_result& r) {
   for (const user_status& u : r.users)
     w.begin_object().id("user", u.user).str("name", u.name).boolean("online", u.online).end_object();
   w.end_array();
+  if (r.next) w.id("next", *r.next);
   return close(w);
 }
 
@@ -119,6 +121,7 @@ std::string make_ok(const request_id& rid, const keys_result& r) {
   w.key("keys").begin_array();
   for (const server::key& k : r.keys) detail::write_frame(w, k);
   w.end_array();
+  if (r.next) w.num("next", *r.next);
   return close(w);
 }
 
@@ -146,6 +149,7 @@ std::string make_ok(const request_id& rid, const fetch_result& r) {
   w.key("messages").begin_array();
   for (const server::message& m : r.messages) detail::write_frame(w, m);
   w.end_array();
+  if (r.next) w.num("next", *r.next);
   return close(w);
 }
 
@@ -155,8 +159,11 @@ std::string make_ok(const request_id& rid, const direct_result& r) {
   return close(w);
 }
 
-std::string make_keys_ok(const request_id& rid, std::span<const std::string_view> key_frames) {
-  return ok_with_items(rid, "keys", key_frames);
+std::string make_keys_ok(const request_id& rid, std::span<const std::string_view> key_frames,
+                         std::optional<std::uint64_t> next) {
+  json_writer w = open_ok_with_items(rid, "keys", key_frames);
+  if (next) w.num("next", *next);
+  return close(w);
 }
 
 std::string to_json(const manifest_entry& e) {
@@ -172,8 +179,11 @@ std::string make_manifests_ok(const request_id& rid, std::span<const std::string
   return close(w);
 }
 
-std::string make_fetch_ok(const request_id& rid, std::span<const std::string_view> message_frames) {
-  return ok_with_items(rid, "messages", message_frames);
+std::string make_fetch_ok(const request_id& rid, std::span<const std::string_view> message_frames,
+                          std::optional<std::uint64_t> next) {
+  json_writer w = open_ok_with_items(rid, "messages", message_frames);
+  if (next) w.num("next", *next);
+  return close(w);
 }
 
 }  // namespace sealcast::protocol

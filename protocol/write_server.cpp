@@ -84,7 +84,9 @@ std::string to_json(const server::welcome& f) {
     w.begin_object().id("group", g.group).str("name", g.name).num("epoch", g.epoch);
     w.str("role", to_string(g.role)).end_object();
   }
-  w.end_array().end_object();
+  w.end_array();
+  if (f.more_after) w.id("more_after", *f.more_after);
+  w.end_object();
   return std::move(w).take();
 }
 
