@@ -68,6 +68,7 @@ struct broker_counters {
   std::atomic<std::uint64_t> connections_current{0};
   std::atomic<std::uint64_t> connections_total{0};
   std::atomic<std::int64_t> pending_messages{0};    ///< stored group messages not yet deleted
+  std::atomic<std::int64_t> groups_loaded{0};       ///< group actors in memory (idle ones unload)
   std::atomic<std::uint64_t> bytes_in{0};
   std::atomic<std::uint64_t> bytes_out{0};
   latency_histogram publish_to_deliver;             ///< publish accepted -> delivery written

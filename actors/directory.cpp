@@ -1,4 +1,5 @@
 #include "actors/directory.hpp"
+#include "actors/directs.hpp"
 
 #include <caf/all.hpp>
 
@@ -18,41 +19,31 @@
 #include "crypto/random.hpp"
 #include "protocol/codec.hpp"
 
-namespace sealcast::actors::detail {
-/// A direct message written to a recipient's connections and not yet acknowledged.
-struct inflight_direct {
-  std::uint64_t seq = 0;
-  std::uint64_t ts_ms = 0;
-  std::uint64_t last_send_ms = 0;
-  std::uint32_t attempts = 0;
-  std::shared_ptr<const std::string> frame;
-};
-
-}  // namespace sealcast::actors::detail
-
-CAF_ALLOW_UNSAFE_MESSAGE_TYPE(sealcast::actors::detail::inflight_direct)
-
 namespace sealcast::actors {
 
 namespace {
 
-using detail::inflight_direct;
 namespace pc = protocol::client;
-constexpr std::size_t list_users_max = 10000;
-constexpr std::size_t direct_backlog_max = 10000;
+
+/// A loaded group actor and how many messages the directory has sent it: the group asks to be
+/// unloaded with the count it has received, so neither side can lose a message in flight.
+struct loaded_group {
+  caf::actor actor;
+  std::uint64_t sent = 0;
+};
 
 struct directory_state {
   static inline const char* name = "sealcast.directory";
   std::shared_ptr<services> svc;
-  std::unordered_map<id16, caf::actor, id16_hash> groups;
+  std::unordered_map<id16, loaded_group, id16_hash> groups;
   std::unordered_map<id16, std::vector<connection_ptr>, id16_hash> online;
-  std::unordered_map<id16, std::map<id16, inflight_direct>, id16_hash> directs;  ///< recipient -> id -> state
-  std::uint64_t next_direct_seq = 1;
   /// Users seen since start. A user's record is authoritative here from `hello` on, before its
   /// write is committed, so a request naming a user who just connected never misses it.
   std::unordered_map<id16, persistence::user_record, id16_hash> users;
-  /// Directs acknowledged whose delete is not committed yet: never sent again meanwhile.
-  std::unordered_set<id16, id16_hash> deleting;
+  /// New users whose first record is not committed yet (list_users adds them to its pages).
+  std::set<id16> fresh;
+  /// Where the running cleanup sweep goes on (an empty id: from the start); unset when idle.
+  std::optional<std::optional<id16>> clean_after;
 };
 
 using directory_actor = caf::stateful_actor<directory_state>;
@@ -83,29 +74,21 @@ const persistence::user_record* find_user(directory_actor* self, const id16& id)
   return &s.users.emplace(id, std::move(*u)).first->second;
 }
 
-/// The group's actor, spawned (and loaded) on first use; an invalid handle for an unknown group.
-caf::actor group_actor_of(directory_actor* self, const id16& group) {
+/// The group's actor, spawned (and loaded) on first use; null for an unknown group.
+loaded_group* group_actor_of(directory_actor* self, const id16& group) {
   auto& s = self->state;
   auto it = s.groups.find(group);
-  if (it != s.groups.end()) return it->second;
-  if (!s.svc->store->get_group(group)) return {};
+  if (it != s.groups.end()) return &it->second;
+  if (!s.svc->store->get_group(group)) return nullptr;
   auto a = spawn_group(self->system(), s.svc, group);
-  s.groups.emplace(group, a);
-  return a;
+  return &s.groups.emplace(group, loaded_group{a, 0}).first->second;
 }
 
-std::shared_ptr<const std::string> direct_frame(const persistence::direct_record& d) {
-  return std::make_shared<const std::string>(
-      protocol::to_json(protocol::server::direct{d.id, d.sender, d.sealed, d.sig, d.ts_ms}));
-}
-
-void deliver_direct(directory_actor* self, const id16& recipient, const id16& id, inflight_direct& d) {
-  auto it = self->state.online.find(recipient);
-  if (it == self->state.online.end()) return;
-  for (auto& c : it->second) c->send(d.frame);
-  d.attempts += 1;
-  d.last_send_ms = now_ms();
-  (void)id;
+/// Sends to a loaded group actor, counting the message (see loaded_group).
+template <class... Ts>
+void tell(directory_actor* self, loaded_group& g, Ts&&... xs) {
+  ++g.sent;
+  self->send(g.actor, std::forward<Ts>(xs)...);
 }
 
 // -- user-level requests ----------------------------------------------------------------------
@@ -151,19 +134,28 @@ void create_group(directory_actor* self, const connection_ptr& conn, const id16&
   g.next_seq = 1;
   g.created_ms = now_ms();
   g.epoch_created_ms = g.created_ms;
-  s.groups.emplace(gid, spawn_new_group(self->system(), s.svc, std::move(c)));
+  s.groups.emplace(gid, loaded_group{spawn_new_group(self->system(), s.svc, std::move(c)), 0});
 }
 
 void list_groups(directory_actor* self, const connection_ptr& conn, const id16& user, const pc::list_groups& r) {
   auto& store = *self->state.svc->store;
+  const auto limit = r.limit.value_or(protocol::max_list_groups_limit);
   protocol::list_groups_result out;
   auto mine = store.user_groups(user);
   if (!mine) return send_error(conn, r.rid, errc::internal, "could not read the user's groups");
-  for (auto& e : *mine) {
-    auto g = store.get_group(e.group);
+  // Entries come sorted by group id: a page is the `limit` after `after`.
+  auto it = mine->begin();
+  if (r.after) it = std::upper_bound(mine->begin(), mine->end(), *r.after,
+                                     [](const id16& a, const persistence::user_group_entry& e) { return a < e.group; });
+  for (; it != mine->end(); ++it) {
+    if (out.groups.size() >= limit) {
+      out.next = out.groups.back().group;
+      break;
+    }
+    auto g = store.get_group(it->group);
     if (!g) continue;
-    auto ms = store.members_of(e.group);
-    out.groups.push_back({e.group, g->name, g->epoch, static_cast<protocol::member_role>(e.role),
+    auto ms = store.members_of(it->group);
+    out.groups.push_back({it->group, g->name, g->epoch, static_cast<protocol::member_role>(it->role),
                           ms ? ms->size() : 0});
   }
   send_json(conn, protocol::make_ok(r.rid, out));
@@ -171,17 +163,20 @@ void list_groups(directory_actor* self, const connection_ptr& conn, const id16& 
 
 void list_users(directory_actor* self, const connection_ptr& conn, const pc::list_users& r) {
   auto& s = self->state;
-  auto users = s.svc->store->scan_users(std::nullopt, list_users_max);
+  const auto limit = r.limit.value_or(protocol::max_list_users_limit);
+  auto users = s.svc->store->scan_users(r.after, limit);
   if (!users) return send_error(conn, r.rid, errc::internal, "could not read users");
-  // The store, plus users whose first record is not committed yet.
+  // A page of the store, plus users in its range whose first record is not committed yet.
+  const bool full = users->size() >= limit;
   std::map<id16, const persistence::user_record*> all;
   for (auto& u : *users) all.emplace(u.id, &u);
-  for (auto& [id, u] : s.users) all.emplace(id, &u);
-  protocol::list_users_result out;
-  for (auto& [id, u] : all) {
-    if (out.users.size() >= list_users_max) break;
-    out.users.push_back({id, u->name, s.online.contains(id)});
+  for (const auto& id : s.fresh) {
+    if ((r.after && !(*r.after < id)) || (full && users->back().id < id)) continue;
+    if (auto f = s.users.find(id); f != s.users.end()) all.emplace(id, &f->second);
   }
+  protocol::list_users_result out;
+  for (auto& [id, u] : all) out.users.push_back({id, u->name, s.online.contains(id)});
+  if (full) out.next = users->back().id;
   send_json(conn, protocol::make_ok(r.rid, out));
 }
 
@@ -191,74 +186,16 @@ void user_keys(directory_actor* self, const connection_ptr& conn, const pc::user
   send_json(conn, protocol::make_ok(r.rid, protocol::user_keys_result{u->sign_pk, u->kx_pk, u->kx_sig}));
 }
 
-void send_direct(directory_actor* self, const connection_ptr& conn, const id16& user, pc::direct& r) {
-  auto& s = self->state;
-  if (!find_user(self, r.to)) return send_error(conn, r.rid, errc::unknown_user, "unknown user " + r.to.hex());
-  persistence::direct_record d;
-  d.recipient = r.to;
-  d.seq = s.next_direct_seq++;
-  d.id = crypto::random_id();
-  d.sender = user;
-  d.sealed = std::move(r.sealed);
-  d.sig = r.sig;
-  d.ts_ms = now_ms();
-  persistence::write_batch b;
-  b.put_direct(d);
-  b.put_meta_u64(persistence::meta_names::next_direct_seq, s.next_direct_seq);
-  auto frame = direct_frame(d);
-  caf::actor me = caf::actor_cast<caf::actor>(self);
-  auto rid = r.rid;
-  auto recipient = d.recipient;
-  auto id = d.id;
-  auto seq = d.seq;
-  auto ts = d.ts_ms;
-  s.svc->writer->submit(std::move(b), [me, conn, rid, recipient, id, seq, ts, frame, user](const status& st) {
-    if (!st.ok()) return send_error(conn, rid, errc::internal, "the direct message could not be stored");
-    send_json(conn, protocol::make_ok(rid, protocol::direct_result{id, ts}));
-    // Hand delivery back to the directory, which owns the online map.
-    caf::anon_send(me, inflight_direct{seq, ts, 0, 0, frame}, recipient, id, user);
-  });
-}
-
-void ack_direct(directory_actor* self, const id16& user, const pc::ack_direct& a) {
-  auto& s = self->state;
-  auto loc = s.svc->store->find_message(a.id);
-  if (!loc || loc->kind != persistence::message_kind::direct || loc->owner != user) return;
-  if (!s.deleting.insert(a.id).second) return;  // a repeated ack
-  persistence::write_batch b;
-  b.delete_direct(user, loc->seq, a.id);
-  caf::actor me = caf::actor_cast<caf::actor>(self);
-  const auto id = a.id;
-  s.svc->writer->submit(std::move(b), [me, id](const status&) { caf::anon_send(me, durable_atom::value, id); });
-  if (auto it = s.directs.find(user); it != s.directs.end()) it->second.erase(a.id);
-  s.svc->emit(event{event_type::direct_delivered, std::nullopt, user, a.id, "{}"});
-}
-
 // -- sessions ---------------------------------------------------------------------------------
-
-/// Undelivered direct messages of `user`, oldest first, to one of its connections.
-void send_direct_backlog(directory_actor* self, const id16& user, const connection_ptr& conn) {
-  auto& s = self->state;
-  auto pending = s.svc->store->directs_of(user, 0, direct_backlog_max);
-  if (!pending) return;
-  const auto now = now_ms();
-  auto& mine = s.directs[user];
-  for (auto& d : *pending) {
-    if (s.deleting.contains(d.id)) continue;
-    auto& f = mine[d.id];
-    if (!f.frame) f = inflight_direct{d.seq, d.ts_ms, 0, 0, direct_frame(d)};
-    conn->send(f.frame);
-    f.attempts += 1;
-    f.last_send_ms = now;
-  }
-}
 
 void on_hello(directory_actor* self, hello_done& h) {
   auto& s = self->state;
   auto& store = *s.svc->store;
   const auto now = now_ms();
   auto& u = h.user;
-  if (const auto* old = find_user(self, u.id)) {
+  const auto* old = find_user(self, u.id);
+  const bool is_new = old == nullptr;
+  if (old) {
     if (old->kx_pk != u.kx_pk) {
       // Manifests and wrapped keys name the registered kx_pk; v2 has no proposal to change it.
       log::info("directory", "authentication failed", {{"user", u.id.hex()}, {"why", "kx_pk changed"}});
@@ -277,15 +214,27 @@ void on_hello(directory_actor* self, hello_done& h) {
   // Written without waiting: the storage writer commits in order, so anything that later
   // depends on this user (a group naming it) is durable only after the user is.
   s.users[u.id] = u;
+  tell_user_known(s.svc->directs, u.id);
   persistence::write_batch b;
   b.put_user(u);
-  s.svc->writer->submit(std::move(b), nullptr);
+  if (is_new) {
+    s.fresh.insert(u.id);
+    s.svc->writer->submit(std::move(b), [me = caf::actor_cast<caf::actor>(self), id = u.id](const status&) {
+      caf::anon_send(me, durable_atom::value, id);
+    });
+  } else {
+    s.svc->writer->submit(std::move(b), nullptr);
+  }
 
   protocol::server::welcome w;
   w.user = u.id;
   auto mine = store.user_groups(u.id);
   if (mine) {
     for (auto& e : *mine) {
+      if (w.groups.size() >= protocol::max_welcome_groups) {
+        w.more_after = w.groups.back().group;
+        break;
+      }
       auto g = store.get_group(e.group);
       if (g) w.groups.push_back({e.group, g->name, g->epoch, static_cast<protocol::member_role>(e.role)});
     }
@@ -297,20 +246,25 @@ void on_hello(directory_actor* self, hello_done& h) {
   s.svc->emit(event{event_type::user_connected, std::nullopt, u.id, std::nullopt,
                     event_data({{"remote", h.conn->remote()}, {"first", first}})});
   // Each group sends its keys and backlog; the direct backlog follows once all have answered.
-  auto remaining = std::make_shared<std::size_t>(w.groups.size());
+  // Every group the user is in, listed in the welcome or not.
+  std::vector<id16> groups;
+  if (mine)
+    for (auto& e : *mine) groups.push_back(e.group);
+  auto remaining = std::make_shared<std::size_t>(groups.size());
   auto conn = h.conn;
   const auto user = u.id;
   auto then = [self, remaining, conn, user] {
-    if (--*remaining == 0) send_direct_backlog(self, user, conn);
+    if (--*remaining == 0) self->send(self->state.svc->directs, presence_change{user, conn, true});
   };
   ++*remaining;  // the loop's own share, so a synchronous answer cannot finish early
-  for (auto& g : w.groups) {
-    auto a = group_actor_of(self, g.group);
+  for (const auto& gid : groups) {
+    auto a = group_actor_of(self, gid);
     if (!a) {
       then();
       continue;
     }
-    self->request(a, std::chrono::seconds(30), backlog_atom::value, presence_change{user, conn, true})
+    ++a->sent;
+    self->request(a->actor, std::chrono::seconds(30), backlog_atom::value, presence_change{user, conn, true})
         .then([then](bool) { then(); }, [then](caf::error&) { then(); });
   }
   then();
@@ -323,88 +277,52 @@ void on_closed(directory_actor* self, conn_closed& c) {
   std::erase(it->second, c.conn);
   const bool last = it->second.empty();
   if (last) s.online.erase(it);
+  self->send(s.svc->directs, presence_change{c.user, c.conn, false});
   s.svc->emit(event{event_type::user_disconnected, std::nullopt, c.user, std::nullopt,
                     event_data({{"remote", c.conn->remote()}, {"last", last}})});
   auto mine = s.svc->store->user_groups(c.user);
   if (!mine) return;
   for (auto& e : *mine) {
     auto g = s.groups.find(e.group);
-    if (g != s.groups.end()) self->send(g->second, presence_change{c.user, c.conn, false});
+    if (g != s.groups.end()) tell(self, g->second, presence_change{c.user, c.conn, false});
   }
 }
 
-void retry_directs(directory_actor* self) {
-  auto& s = self->state;
-  const auto now = now_ms();
-  const auto interval = static_cast<std::uint64_t>(s.svc->cfg.pubsub.retry_interval.count()) * 1000;
-  const auto max_attempts = s.svc->cfg.pubsub.max_delivery_attempts;
-  for (auto& [user, list] : s.directs) {
-    if (!s.online.contains(user)) continue;
-    for (auto it = list.begin(); it != list.end();) {
-      auto& d = it->second;
-      if (now < d.last_send_ms + interval) {
-        ++it;
-        continue;
-      }
-      if (d.attempts >= max_attempts) {
-        s.svc->emit(event{event_type::message_failed, std::nullopt, user, it->first,
-                          event_data({{"direct", true}, {"attempts", d.attempts}, {"reason", "unacknowledged"}})});
-        persistence::write_batch b;
-        b.delete_direct(user, d.seq, it->first);
-        s.svc->writer->submit(std::move(b), nullptr);
-        it = list.erase(it);
-        continue;
-      }
-      deliver_direct(self, user, it->first, d);
-      ++it;
-    }
-  }
-}
-
-void clean(directory_actor* self) {
+/// One bounded step of the cleanup sweep over the stored groups: loads each group that has stored
+/// messages or an aged epoch (so that its actor expires and rotates) and tells it to clean; sends
+/// itself the next step, so that requests are served in between.
+void clean_step(directory_actor* self) {
   auto& s = self->state;
   auto& store = *s.svc->store;
-  // Load every group that has stored messages or an aged epoch so that its actor expires and
-  // rotates, then tell every loaded group to clean.
+  if (!s.clean_after) return;
+  constexpr std::size_t step = 256;
   const auto now = now_ms();
   const auto rotate_ms = static_cast<std::uint64_t>(s.svc->cfg.pubsub.key_rotation_interval.count()) * 1000;
-  std::optional<id16> after;
-  for (;;) {
-    auto page = store.scan_groups(after, 1000);
-    if (!page || page->empty()) break;
-    for (auto& g : *page) {
-      after = g.id;
-      if (s.groups.contains(g.id)) continue;
+  auto page = store.scan_groups(*s.clean_after, step);
+  if (!page) log::warn("directory", "cleanup could not read the groups", {{"error", page.err().message}});
+  if (!page || page->empty()) {
+    s.clean_after.reset();
+    return;
+  }
+  for (auto& g : *page) {
+    *s.clean_after = g.id;
+    auto it = s.groups.find(g.id);
+    if (it == s.groups.end()) {
       auto msgs = store.messages_of(g.id, 0, 1);
-      bool aged = g.epoch > 0 && now >= g.epoch_created_ms + rotate_ms;
-      if ((msgs && !msgs->empty()) || aged) (void)group_actor_of(self, g.id);
+      const bool aged = g.epoch > 0 && now >= g.epoch_created_ms + rotate_ms;
+      if ((!msgs || msgs->empty()) && !aged) continue;
+      auto* a = group_actor_of(self, g.id);
+      if (!a) continue;
+      tell(self, *a, clean_atom::value);
+    } else {
+      tell(self, it->second, clean_atom::value);
     }
-    if (page->size() < 1000) break;
   }
-  for (auto& [id, a] : s.groups) self->send(a, clean_atom::value);
-  // Directs past the TTL.
-  const auto ttl_ms = static_cast<std::uint64_t>(s.svc->cfg.pubsub.max_message_ttl.count()) * 1000;
-  std::optional<id16> user_after;
-  for (;;) {
-    auto users = store.scan_users(user_after, 1000);
-    if (!users || users->empty()) break;
-    for (auto& u : *users) {
-      user_after = u.id;
-      auto ds = store.directs_of(u.id, 0, persistence::no_limit);
-      if (!ds) continue;
-      persistence::write_batch b;
-      for (auto& d : *ds) {
-        if (d.ts_ms + ttl_ms > now) break;
-        if (s.deleting.contains(d.id)) continue;
-        b.delete_direct(u.id, d.seq, d.id);
-        s.svc->emit(event{event_type::message_failed, std::nullopt, u.id, d.id,
-                          event_data({{"direct", true}, {"reason", "expired"}})});
-        if (auto it = s.directs.find(u.id); it != s.directs.end()) it->second.erase(d.id);
-      }
-      if (!b.empty()) s.svc->writer->submit(std::move(b), nullptr);
-    }
-    if (users->size() < 1000) break;
+  if (page->size() < step) {
+    s.clean_after.reset();
+    return;
   }
+  self->send(self, clean_atom::value, true);
 }
 
 }  // namespace
@@ -420,13 +338,10 @@ caf::actor spawn_directory(caf::actor_system& sys, std::shared_ptr<services> svc
   return sys.spawn([svc](directory_actor* self) -> caf::behavior {
     auto& st = self->state;
     st.svc = svc;
-    if (auto n = svc->store->get_meta_u64(persistence::meta_names::next_direct_seq)) st.next_direct_seq = *n;
-    const auto retry = std::chrono::seconds(std::max<std::int64_t>(1, svc->cfg.pubsub.retry_interval.count()));
     const auto cleanup = std::chrono::seconds(std::max<std::int64_t>(1, svc->cfg.pubsub.cleanup_interval.count()));
-    self->delayed_send(self, retry, retry_atom::value);
     self->delayed_send(self, cleanup, clean_atom::value);
     self->set_exit_handler([self](const caf::exit_msg& msg) {
-      for (auto& [id, a] : self->state.groups) self->send_exit(a, msg.reason);
+      for (auto& [id, g] : self->state.groups) self->send_exit(g.actor, msg.reason);
       self->quit(msg.reason);
     });
     return {
@@ -440,8 +355,8 @@ caf::actor spawn_directory(caf::actor_system& sys, std::shared_ptr<services> svc
                          [&](pc::list_groups& r) { list_groups(self, conn, user, r); },
                          [&](pc::list_users& r) { list_users(self, conn, r); },
                          [&](pc::user_keys& r) { user_keys(self, conn, r); },
-                         [&](pc::direct& r) { send_direct(self, conn, user, r); },
-                         [&](pc::ack_direct& a) { ack_direct(self, user, a); },
+                         [&](pc::direct&) { self->send(self->state.svc->directs, std::move(req)); },
+                         [&](pc::ack_direct&) { self->send(self->state.svc->directs, std::move(req)); },
                          [&](pc::hello&) {
                            send_json(conn, protocol::to_json(protocol::server::error{
                                                std::nullopt, errc::bad_request, "already authenticated"}));
@@ -452,13 +367,13 @@ caf::actor spawn_directory(caf::actor_system& sys, std::shared_ptr<services> svc
                            req.subject = *u;
                            auto a = group_actor_of(self, r.group);
                            if (!a) return send_error(conn, r.rid, errc::not_found, "unknown group " + r.group.hex());
-                           self->send(a, std::move(req));
+                           tell(self, *a, std::move(req));
                          },
                          [&](pc::join& r) {
                            if (const auto* u = find_user(self, user)) req.subject = *u;
                            auto a = group_actor_of(self, r.group);
                            if (!a) return send_error(conn, r.rid, errc::not_found, "unknown group " + r.group.hex());
-                           self->send(a, std::move(req));
+                           tell(self, *a, std::move(req));
                          },
                          [&](auto& group_frame) {
                            const id16 gid = group_frame.group;
@@ -468,10 +383,31 @@ caf::actor spawn_directory(caf::actor_system& sys, std::shared_ptr<services> svc
                                send_error(conn, group_frame.rid, errc::not_found, "unknown group " + gid.hex());
                              return;
                            }
-                           self->send(a, std::move(req));
+                           tell(self, *a, std::move(req));
                          },
                      },
                      req.frame);
+        },
+        [self](idle_atom, const id16& group, std::uint64_t received) {
+          // An idle group actor offers to stop. Only if it has received everything sent to it:
+          // then nothing is in flight, and the next request loads the group afresh.
+          auto& s = self->state;
+          auto g = s.groups.find(group);
+          if (g == s.groups.end() || g->second.sent != received) return;
+          self->send(g->second.actor, stop_atom::value);
+          s.groups.erase(g);
+        },
+        [self](durable_atom, const id16& user) { self->state.fresh.erase(user); },
+        [self](members_online& m) {
+          // A group actor that was (re)loaded learns which members are online.
+          auto& s = self->state;
+          auto g = s.groups.find(m.group);
+          if (g == s.groups.end()) return;
+          for (auto& user : m.users) {
+            auto it = s.online.find(user);
+            if (it == s.online.end()) continue;
+            for (auto& c : it->second) tell(self, g->second, presence_change{user, c, true, true});
+          }
         },
         [self](online_atom, const id16& group, const id16& user) {
           // A group actor asks for a (new) member's connections.
@@ -480,25 +416,14 @@ caf::actor spawn_directory(caf::actor_system& sys, std::shared_ptr<services> svc
           if (it == s.online.end()) return;
           auto g = s.groups.find(group);
           if (g == s.groups.end()) return;
-          for (auto& c : it->second) self->send(g->second, presence_change{user, c, true});
+          for (auto& c : it->second) tell(self, g->second, presence_change{user, c, true});
         },
-        [self](inflight_direct& d, const id16& recipient, const id16& id, const id16& sender) {
-          auto& s = self->state;
-          auto& slot = s.directs[recipient][id];
-          slot = d;
-          deliver_direct(self, recipient, id, slot);
-          s.svc->emit(event{event_type::direct_sent, std::nullopt, sender, id,
-                            event_data({{"to", recipient.hex()}})});
-        },
-        [self](durable_atom, const id16& acked_direct) { self->state.deleting.erase(acked_direct); },
-        [self](retry_atom) {
-          retry_directs(self);
-          const auto again =
-              std::chrono::seconds(std::max<std::int64_t>(1, self->state.svc->cfg.pubsub.retry_interval.count()));
-          self->delayed_send(self, again, retry_atom::value);
-        },
+        [self](clean_atom, bool) { clean_step(self); },
         [self](clean_atom) {
-          clean(self);
+          if (!self->state.clean_after) {
+            self->state.clean_after.emplace();
+            clean_step(self);
+          }
           if (self->state.svc->event_bus) self->send(self->state.svc->event_bus, clean_atom::value);
           const auto again =
               std::chrono::seconds(std::max<std::int64_t>(1, self->state.svc->cfg.pubsub.cleanup_interval.count()));
@@ -510,7 +435,7 @@ caf::actor spawn_directory(caf::actor_system& sys, std::shared_ptr<services> svc
             if (q.done) q.done(std::nullopt);
             return;
           }
-          self->send(a, std::move(q));
+          tell(self, *a, std::move(q));
         },
         [self](message_query& q) {
           auto a = group_actor_of(self, q.group);
@@ -518,7 +443,7 @@ caf::actor spawn_directory(caf::actor_system& sys, std::shared_ptr<services> svc
             if (q.done) q.done(std::nullopt);
             return;
           }
-          self->send(a, std::move(q));
+          tell(self, *a, std::move(q));
         },
         [self](rotate_atom, const id16& group, rotate_request& r) {
           auto a = group_actor_of(self, group);
@@ -526,7 +451,7 @@ caf::actor spawn_directory(caf::actor_system& sys, std::shared_ptr<services> svc
             if (r.done) r.done(0, error{errc::not_found, "unknown group"});
             return;
           }
-          self->send(a, std::move(r));
+          tell(self, *a, std::move(r));
         },
     };
   });

@@ -38,6 +38,7 @@ caf::behavior group_behavior(group_actor_t* self) {
   return {
       [self](client_request& req) {
         auto& s = self->state;
+        s.touched();
         if (s.changing) {
           s.stash.push_back(std::move(req));
           return;
@@ -45,17 +46,20 @@ caf::behavior group_behavior(group_actor_t* self) {
         s.handle(req);
       },
       [self](backlog_atom, presence_change& p) -> bool {
+        self->state.touched();
         // A user connected: keys and backlog go out now; the answer lets the directory send
         // the direct-message backlog after every group's (PROTOCOL.md section 3).
         self->state.on_online(p.user, p.conn);
         return true;
       },
       [self](presence_change& p) {
+        self->state.touched();
         if (p.online)
-          self->state.on_online(p.user, p.conn);
+          self->state.on_online(p.user, p.conn, p.restore);
         else
           self->state.on_offline(p.user, p.conn);
       },
+      [self](stream_ready& r) { self->state.on_stream_ready(r.user, r.conn); },
       [self](write_done& w) {
         auto& s = self->state;
         auto it = s.writes.find(w.token);
@@ -65,16 +69,28 @@ caf::behavior group_behavior(group_actor_t* self) {
         then(w);
       },
       [self, retry](retry_atom) {
-        self->state.retry_tick();
-        self->state.maybe_rotate_by_policy();
+        auto& s = self->state;
         self->delayed_send(self, retry, retry_atom::value);
+        if (s.idle_offered) return;  // waiting for the directory's answer: nothing starts
+        s.retry_tick();
+        s.maybe_rotate_by_policy();
+        s.maybe_offer_idle();
       },
-      [self](clean_atom) { self->state.clean_tick(); },
+      [self](clean_atom) {
+        self->state.touched();
+        self->state.clean_tick();
+      },
+      [self](stop_atom) {
+        // The directory accepted the offer and forgot this actor: what it holds is stored.
+        self->state.flush_cursors();
+        self->quit();
+      },
       [self](flush_atom) {
         self->state.cursor_flush_scheduled = false;
         self->state.flush_cursors();
       },
       [self](rotate_request& r) {
+        self->state.touched();
         if (self->state.changing) {
           if (r.done) r.done(0, error{errc::rekey_pending, "a membership change is in progress; try again"});
           return;
@@ -83,9 +99,11 @@ caf::behavior group_behavior(group_actor_t* self) {
       },
       [self](deadline_atom, std::uint64_t epoch) { self->state.on_rekey_deadline(epoch); },
       [self](group_query& q) {
+        self->state.touched();
         if (q.done) q.done(self->state.snapshot());
       },
       [self](message_query& q) {
+        self->state.touched();
         if (q.done) q.done(self->state.message_status(q.seq, q.id));
       },
   };
@@ -113,27 +131,39 @@ bool group_state::load(const id16& group) {
       members.emplace(m.user, std::move(st));
     }
   }
-  // The pending messages: metadata only; frames are read back when first needed.
-  auto msgs = store.messages_of(group, 0, persistence::no_limit);
-  window_base = rec.next_seq;
-  if (msgs && !msgs->empty()) window_base = msgs->front().seq;
+  // The pending messages: metadata only, read in pages so that a large backlog never sits in
+  // memory; frames are read back when needed.
   window.clear();
-  for (std::uint64_t s = window_base; s < rec.next_seq; ++s) {
-    pending_message gap;  // a seq with no stored message (deleted or never written): settled
-    gap.seq = s;
+  window_base = rec.next_seq;
+  constexpr std::size_t load_page = 64;
+  for (std::uint64_t from = 0;;) {
+    auto msgs = store.messages_of(group, from, load_page);
+    if (!msgs || msgs->empty()) break;
+    for (auto& m : *msgs) {
+      if (m.seq >= rec.next_seq) continue;
+      if (window.empty()) window_base = m.seq;
+      while (window_base + window.size() < m.seq) {
+        pending_message gap;  // a seq with no stored message (deleted or never written): settled
+        gap.seq = window_base + window.size();
+        gap.dead = true;
+        window.push_back(std::move(gap));
+      }
+      window.push_back(pending_message{m.seq, m.id, m.sender, m.epoch, m.ts_ms, 0, nullptr, true, false});
+    }
+    from = msgs->back().seq + 1;
+    if (msgs->size() < load_page) break;
+  }
+  while (!window.empty() && window_base + window.size() < rec.next_seq) {
+    pending_message gap;
+    gap.seq = window_base + window.size();
     gap.dead = true;
     window.push_back(std::move(gap));
-  }
-  if (msgs) {
-    for (auto& m : *msgs) {
-      auto& e = window[m.seq - window_base];
-      e = pending_message{m.seq, m.id, m.sender, m.epoch, m.ts_ms, 0, nullptr, true, false};
-    }
   }
   for (auto& [id, m] : members) skip_settled(m);
   load_key_holders(rec.epoch);
   if (rec.pending_epoch != 0 && rec.pending_epoch != rec.epoch) load_key_holders(rec.pending_epoch);
   loaded = true;
+  svc->counters.groups_loaded.fetch_add(1, std::memory_order_relaxed);
   return true;
 }
 
@@ -146,6 +176,10 @@ caf::actor spawn_group(caf::actor_system& sys, std::shared_ptr<services> svc, co
       self->quit();
       return {};
     }
+    // Members online before this load (an unloaded group is reloaded by any request).
+    members_online ask{group, {}};
+    for (auto& [id, m] : self->state.members) ask.users.push_back(id);
+    self->send(svc->directory, std::move(ask));
     return group_behavior(self);
   });
 }
@@ -162,6 +196,7 @@ caf::actor spawn_new_group(caf::actor_system& sys, std::shared_ptr<services> svc
 void group_state::create(group_creation& c) {
   rec = c.group;
   loaded = true;
+  svc->counters.groups_loaded.fetch_add(1, std::memory_order_relaxed);
   window_base = rec.next_seq;
   persistence::write_batch batch;
   const auto now = now_ms();
@@ -232,6 +267,27 @@ void group_state::commit(persistence::write_batch batch, std::function<void(cons
 member_state* group_state::find_member(const id16& user) {
   auto it = members.find(user);
   return it == members.end() ? nullptr : &it->second;
+}
+
+void group_state::touched() {
+  ++from_directory;
+  idle_ticks = 0;
+  idle_offered = false;
+}
+
+void group_state::maybe_offer_idle() {
+  // Idle: nobody online, nothing pending, nothing being written or waited for. Two retry ticks
+  // in a row, then the directory is offered this actor's stop.
+  bool idle = window.empty() && writes.empty() && !changing && stash.empty() && !rekey_asked &&
+              rec.pending_epoch == 0 && !cursor_flush_scheduled;
+  for (auto& [id, m] : members) idle = idle && m.conns.empty() && !m.dirty;
+  if (!idle) {
+    idle_ticks = 0;
+    return;
+  }
+  if (++idle_ticks < 2) return;
+  idle_offered = true;
+  self->send(svc->directory, idle_atom::value, rec.id, from_directory);
 }
 
 bool group_state::is_admin(const id16& user) const {

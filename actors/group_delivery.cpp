@@ -16,6 +16,7 @@ namespace {
 
 constexpr std::uint64_t fetch_default_limit = 100;
 constexpr std::uint64_t fetch_max_limit = 1000;
+constexpr std::uint64_t fetch_max_scan = 4096;
 constexpr auto cursor_flush_delay = std::chrono::milliseconds(50);
 
 protocol::server::message to_frame(const persistence::message_record& m) {
@@ -48,8 +49,47 @@ std::shared_ptr<const std::string> group_state::frame_of(pending_message& e) {
     log::warn("group", "stored message missing", {{"group", rec.id.hex()}, {"seq", e.seq}});
     return nullptr;
   }
-  e.frame = std::make_shared<const std::string>(protocol::to_json(to_frame(*m)));
-  return e.frame;
+  auto f = std::make_shared<const std::string>(protocol::to_json(to_frame(*m)));
+  cache_frame(e, f);
+  return f;
+}
+
+void group_state::cache_frame(pending_message& e, std::shared_ptr<const std::string> f) {
+  if (e.frame || !f) return;
+  const auto n = f->size();
+  if (n > services::group_frame_cache_max) return;
+  // Room in this group's share first, then in the broker's: the oldest cached frames go.
+  while (!cached.empty() && (cached_bytes + n > services::group_frame_cache_max ||
+                             svc->frame_cache_bytes.load(std::memory_order_relaxed) + static_cast<std::int64_t>(n) >
+                                 services::frame_cache_max)) {
+    auto* old = entry(*cached.begin());
+    if (old && old->frame) {
+      uncache(*old);
+    } else {
+      cached.erase(cached.begin());
+    }
+  }
+  if (svc->frame_cache_bytes.load(std::memory_order_relaxed) + static_cast<std::int64_t>(n) > services::frame_cache_max)
+    return;  // other groups hold the broker's share: served from the store
+  e.frame = std::move(f);
+  cached.insert(e.seq);
+  cached_bytes += n;
+  svc->frame_cache_bytes.fetch_add(static_cast<std::int64_t>(n), std::memory_order_relaxed);
+}
+
+void group_state::uncache(pending_message& e) {
+  if (!e.frame) return;
+  const auto n = e.frame->size();
+  e.frame.reset();
+  cached.erase(e.seq);
+  cached_bytes -= n;
+  svc->frame_cache_bytes.fetch_sub(static_cast<std::int64_t>(n), std::memory_order_relaxed);
+}
+
+void group_state::pop_window() {
+  uncache(window.front());
+  window.pop_front();
+  ++window_base;
 }
 
 // -- publish ----------------------------------------------------------------------------------
@@ -99,7 +139,10 @@ void group_state::accept_publish(client_request& req, protocol::client::publish&
   persistence::write_batch batch;
   batch.put_message(m);
   batch.put_group(rec);
-  window.push_back(pending_message{m.seq, m.id, m.sender, m.epoch, m.ts_ms, steady_us(), std::move(frame), false, false});
+  window.push_back(pending_message{m.seq, m.id, m.sender, m.epoch, m.ts_ms, steady_us(), nullptr, false, false});
+  // Cached while the write is in flight so that the fan-out after it needs no read; kept after
+  // that only as far as the frame caches allow.
+  cache_frame(window.back(), std::move(frame));
   const auto seq = m.seq;
   const auto size = m.ct.size();
   auto rid = p.rid;
@@ -161,35 +204,73 @@ void group_state::skip_settled(member_state& m) {
   if (m.sent_seq < acked) m.sent_seq = acked;
 }
 
-void group_state::pump(member_state& m, const connection_ptr* only, std::uint64_t from) {
+void group_state::pump(member_state& m) {
+  bool sent = false;
+  for (const auto& c : m.conns) sent |= pump_stream(m, c);
+  for (const auto& [id, st] : m.streams) m.sent_seq = std::max(m.sent_seq, st.sent_seq);
+  if (sent && m.attempts == 0) {
+    m.attempts = 1;
+    m.last_send_ms = now_ms();
+  }
+}
+
+bool group_state::pump_stream(member_state& m, const connection_ptr& conn) {
+  auto& st = m.streams[conn->id()];
   const std::uint64_t max_inflight = svc->cfg.limits.max_inflight;
   const auto now_us = steady_us();
-  std::uint64_t s = only ? from : m.sent_seq + 1;
-  const std::uint64_t end = only ? m.sent_seq + 1 : rec.next_seq;
+  const auto& user = m.rec.user;
   bool sent = false;
-  for (; s < end; ++s) {
+  // A full window: wait for the connection to drain. A connection that stopped reading is
+  // closed by offer() once its queue has not moved for limits.stall_timeout_ms.
+  auto blocked = [&](broker::connection::offer_result r) {
+    if (r == broker::connection::offer_result::full && !st.waiting) {
+      st.waiting = true;
+      conn->when_ready([me = caf::actor_cast<caf::actor>(self), user, id = conn->id()] {
+        caf::anon_send(me, stream_ready{user, id});
+      });
+    }
+  };
+  for (std::uint64_t s = std::max(st.sent_seq, m.rec.acked_seq) + 1; s < rec.next_seq; ++s) {
     auto* e = entry(s);
     if (e && !e->durable && !e->dead) break;  // not durable yet: nothing after it goes out either
     if (e && is_recipient(*e, m)) {
-      if (!only && s > m.rec.acked_seq + max_inflight) break;
-      auto f = frame_of(*e);
-      if (f) {
-        if (only) {
-          (*only)->send(f);
-        } else {
-          for (auto& c : m.conns) c->send(f);
-          if (e->accepted_us) svc->counters.publish_to_deliver.record_us(now_us - e->accepted_us);
+      if (s > m.rec.acked_seq + max_inflight) break;
+      // Key catch-up, one epoch at a time as the backlog reaches it: the current epoch's key
+      // went out when the connection came online and later ones as they were made.
+      if (e->epoch < st.start_epoch &&
+          std::find(st.keys_sent.begin(), st.keys_sent.end(), e->epoch) == st.keys_sent.end()) {
+        if (auto k = key_frame(e->epoch, user)) {
+          const auto r = conn->offer(k);
+          if (r != broker::connection::offer_result::sent) {
+            blocked(r);
+            break;
+          }
         }
+        st.keys_sent.push_back(e->epoch);
+      }
+      if (auto f = frame_of(*e)) {
+        const auto r = conn->offer(f);
+        if (r != broker::connection::offer_result::sent) {
+          blocked(r);
+          break;
+        }
+        if (e->attempts == 0 && e->accepted_us) svc->counters.publish_to_deliver.record_us(now_us - e->accepted_us);
         ++e->attempts;
         sent = true;
       }
     }
-    if (!only) m.sent_seq = s;
+    st.sent_seq = s;
   }
-  if (sent && !only && m.attempts == 0) {
-    m.attempts = 1;
-    m.last_send_ms = now_ms();
-  }
+  return sent;
+}
+
+void group_state::on_stream_ready(const id16& user, std::uint64_t conn_id) {
+  auto* m = find_member(user);
+  if (!m) return;
+  auto it = m->streams.find(conn_id);
+  if (it == m->streams.end()) return;
+  it->second.waiting = false;
+  pump(*m);
 }
 
 void group_state::on_ack(const id16& user, std::uint64_t seq) {
@@ -214,36 +295,34 @@ void group_state::on_ack(const id16& user, std::uint64_t seq) {
   if (!m->conns.empty()) pump(*m);
 }
 
-void group_state::on_online(const id16& user, const connection_ptr& conn) {
+void group_state::on_online(const id16& user, const connection_ptr& conn, bool restore) {
   auto* m = find_member(user);
   if (!m) return;
   for (auto& c : m->conns)
     if (c == conn) return;
   const bool first = m->conns.empty();
   m->conns.push_back(conn);
+  auto& st = m->streams[conn->id()];
+  st = member_stream{};
+  st.start_epoch = rec.epoch;
   skip_settled(*m);
+  st.sent_seq = m->rec.acked_seq;
 
-  // Keys first: the current epoch's and those of every epoch the backlog uses.
-  std::vector<std::uint64_t> needed;
-  if (rec.epoch > 0) needed.push_back(rec.epoch);
-  for (auto s = m->rec.acked_seq + 1; s < rec.next_seq; ++s) {
-    auto* e = entry(s);
-    if (e && is_recipient(*e, *m)) needed.push_back(e->epoch);
-  }
-  std::sort(needed.begin(), needed.end());
-  needed.erase(std::unique(needed.begin(), needed.end()), needed.end());
-  for (auto e : needed)
-    if (auto f = key_frame(e, user)) conn->send(f);
+  // Keys first: the current epoch's now; an older one just before the first backlog message that
+  // needs it (pump_stream), so catch-up is streamed like the backlog.
+  if (rec.epoch > 0 && !restore)
+    if (auto f = key_frame(rec.epoch, user)) conn->send(f);
 
-  if (first) {
+  if (first && !restore) {
     m->sent_seq = m->rec.acked_seq;
     m->attempts = 0;
-    pump(*m);
     auto frame = std::make_shared<const std::string>(protocol::to_json(protocol::server::presence{rec.id, user, true}));
     push_to_members(frame, &user);
-  } else {
-    pump(*m, &conn, m->rec.acked_seq + 1);
+  } else if (first) {
+    m->sent_seq = m->rec.acked_seq;
+    m->attempts = 0;
   }
+  pump(*m);
   // A client-custody group waiting for an admin who was offline: ask this one.
   if (rec.custody == persistence::key_custody::client && rec.pending_epoch != 0 && !rekey_asked && is_admin(user))
     ask_rekey();
@@ -253,6 +332,7 @@ void group_state::on_offline(const id16& user, const connection_ptr& conn) {
   auto* m = find_member(user);
   if (!m) return;
   std::erase(m->conns, conn);
+  m->streams.erase(conn->id());
   if (!m->conns.empty()) return;
   m->sent_seq = m->rec.acked_seq;
   m->attempts = 0;
@@ -270,6 +350,14 @@ void group_state::retry_tick() {
   const auto max_attempts = svc->cfg.pubsub.max_delivery_attempts;
   for (auto& [id, m] : members) {
     if (m.conns.empty() || m.sent_seq <= m.rec.acked_seq || now < m.last_send_ms + interval) continue;
+    // Deliveries still queued behind a full window were not read yet, not refused: no attempt
+    // is counted until the connection drains (a stalled one is closed by offer()).
+    bool congested = false;
+    for (auto& [cid, st] : m.streams) congested |= st.waiting;
+    if (congested) {
+      pump(m);
+      continue;
+    }
     if (m.attempts >= max_attempts) {
       for (auto s = m.rec.acked_seq + 1; s <= m.sent_seq; ++s) {
         auto* e = entry(s);
@@ -284,14 +372,9 @@ void group_state::retry_tick() {
       pump(m);
       continue;
     }
-    for (auto s = m.rec.acked_seq + 1; s <= m.sent_seq; ++s) {
-      auto* e = entry(s);
-      if (!e || !is_recipient(*e, m)) continue;
-      if (auto f = frame_of(*e)) {
-        for (auto& c : m.conns) c->send(f);
-        ++e->attempts;
-      }
-    }
+    // Sent again through the streams, from the cursor on, within the send windows.
+    for (auto& [cid, st] : m.streams) st.sent_seq = m.rec.acked_seq;
+    pump(m);
     ++m.attempts;
     m.last_send_ms = now;
   }
@@ -335,8 +418,7 @@ void group_state::delete_delivered() {
                       event_data({{"seq", e.seq}, {"reason", "delivered"}})});
       ++removed;
     }
-    window.pop_front();
-    ++window_base;
+    pop_window();
   }
   if (removed) svc->counters.pending_messages.fetch_sub(removed, std::memory_order_relaxed);
   if (!batch.empty()) svc->writer->submit(std::move(batch), nullptr);
@@ -365,8 +447,7 @@ void group_state::clean_tick() {
                       event_data({{"seq", e.seq}, {"reason", "expired"}})});
       ++removed;
     }
-    window.pop_front();
-    ++window_base;
+    pop_window();
   }
   if (removed) svc->counters.pending_messages.fetch_sub(removed, std::memory_order_relaxed);
   if (!batch.empty()) svc->writer->submit(std::move(batch), nullptr);
@@ -383,20 +464,32 @@ void group_state::fetch(client_request& req, const protocol::client::fetch& f) {
   auto* m = find_member(req.user);
   if (!m) return reply_error(req.conn, f.rid, errc::not_member, "not a member of this group");
   const auto limit = std::min(f.limit.value_or(fetch_default_limit), fetch_max_limit);
+  // Bounded three ways: `limit` messages, half a send window of bytes (at least one message),
+  // and fetch_max_scan stored messages looked at; `next` says where to go on.
+  const std::size_t max_bytes = svc->cfg.limits.send_window_bytes / 2;
   std::vector<std::string> frames;
+  std::size_t bytes = 0;
+  std::uint64_t scanned = 0;
   auto from = std::max(f.from_seq, m->rec.joined_seq);
-  while (frames.size() < limit) {
-    auto batch = svc->store->messages_of(rec.id, from, static_cast<std::size_t>(limit));
-    if (!batch || batch->empty()) break;
+  bool more = true;
+  while (frames.size() < limit && bytes < max_bytes && scanned < fetch_max_scan) {
+    auto batch = svc->store->messages_of(rec.id, from, static_cast<std::size_t>(std::min<std::uint64_t>(limit, 64)));
+    if (!batch || batch->empty()) {
+      more = false;
+      break;
+    }
     for (auto& msg : *batch) {
       from = msg.seq + 1;
+      ++scanned;
       if (msg.sender == req.user || !epoch_has(msg.epoch, req.user)) continue;
       frames.push_back(protocol::to_json(to_frame(msg)));
-      if (frames.size() >= limit) break;
+      bytes += frames.back().size();
+      if (frames.size() >= limit || bytes >= max_bytes || scanned >= fetch_max_scan) break;
     }
   }
+  if (from >= rec.next_seq) more = false;
   std::vector<std::string_view> views(frames.begin(), frames.end());
-  reply(req.conn, protocol::make_fetch_ok(f.rid, views));
+  reply(req.conn, protocol::make_fetch_ok(f.rid, views, more ? std::optional<std::uint64_t>(from) : std::nullopt));
 }
 
 }  // namespace sealcast::actors

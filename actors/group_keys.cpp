@@ -171,11 +171,24 @@ void group_state::keys_request(client_request& req, const protocol::client::keys
   if (!find_member(req.user)) return reply_error(req.conn, k.rid, errc::not_member, "not a member of this group");
   auto entries = svc->store->wrapped_keys_of_user(rec.id, req.user, k.from_epoch);
   if (!entries) return reply_error(req.conn, k.rid, errc::internal, "could not read keys");
+  // Bounded like fetch: at most 256 frames and half a send window (at least one); `next` goes on.
+  constexpr std::size_t max_frames = 256;
+  const std::size_t max_bytes = svc->cfg.limits.send_window_bytes / 2;
   std::vector<std::string> frames;
-  for (auto& w : *entries)
-    if (auto f = key_frame(w.epoch, w.blob)) frames.push_back(*f);
+  std::size_t bytes = 0;
+  std::optional<std::uint64_t> next;
+  for (auto& w : *entries) {
+    if (frames.size() >= max_frames || (!frames.empty() && bytes >= max_bytes)) {
+      next = w.epoch;
+      break;
+    }
+    if (auto f = key_frame(w.epoch, w.blob)) {
+      bytes += f->size();
+      frames.push_back(*f);
+    }
+  }
   std::vector<std::string_view> views(frames.begin(), frames.end());
-  reply(req.conn, protocol::make_keys_ok(k.rid, views));
+  reply(req.conn, protocol::make_keys_ok(k.rid, views, next));
 }
 
 void group_state::manifests_request(client_request& req, const protocol::client::manifests& m) {

@@ -27,13 +27,22 @@
 
 namespace sealcast::actors {
 
+/// One online connection of a member: how far its backlog stream has got.
+struct member_stream {
+  std::uint64_t sent_seq = 0;            ///< highest seq offered to this connection
+  std::uint64_t start_epoch = 0;         ///< current when it came online: that key was sent then
+  std::vector<std::uint64_t> keys_sent;  ///< older epochs whose key frame it got since
+  bool waiting = false;                  ///< the send window was full: a wake-up is registered
+};
+
 /// A member as the group actor tracks it.
 struct member_state {
   persistence::member_record rec;      ///< role, cursor (acked_seq), joined_seq
   persistence::key32 kx_pk{};          ///< for wrapping keys and manifests
   persistence::key32 sign_pk{};        ///< for checking client-custody manifests it signs
   std::vector<connection_ptr> conns;   ///< online connections
-  std::uint64_t sent_seq = 0;          ///< highest seq written to the current connections
+  std::unordered_map<std::uint64_t, member_stream> streams;  ///< by connection id
+  std::uint64_t sent_seq = 0;          ///< highest seq offered to any current connection
   std::uint64_t last_send_ms = 0;      ///< when the unacked window was last (re)sent
   std::uint32_t attempts = 0;          ///< sends of the oldest unacked delivery
   bool dirty = false;                  ///< cursor changed since it was last persisted
@@ -47,7 +56,7 @@ struct pending_message {
   std::uint64_t epoch = 0;
   std::uint64_t ts_ms = 0;
   std::uint64_t accepted_us = 0;             ///< steady clock at acceptance, for latency
-  std::shared_ptr<const std::string> frame;  ///< serialized delivery; null when evicted
+  std::shared_ptr<const std::string> frame;  ///< serialized delivery, cached; null when evicted
   bool durable = false;                      ///< committed: may be delivered
   bool dead = false;                         ///< the write failed: never delivered
   std::uint32_t attempts = 0;                ///< writes to recipients (first sends, backlogs, retries)
@@ -63,6 +72,12 @@ using group_actor_t = caf::stateful_actor<group_state>;
 struct group_state {
   static inline const char* name = "sealcast.group";
 
+  ~group_state() {
+    if (!svc) return;
+    svc->frame_cache_bytes.fetch_sub(static_cast<std::int64_t>(cached_bytes), std::memory_order_relaxed);
+    if (loaded) svc->counters.groups_loaded.fetch_sub(1, std::memory_order_relaxed);
+  }
+
   group_actor_t* self = nullptr;
   std::shared_ptr<services> svc;
   persistence::group_record rec;
@@ -77,6 +92,10 @@ struct group_state {
   std::map<std::uint64_t, std::string> manifest_entries;
   std::deque<pending_message> window;  ///< seqs [window_base, rec.next_seq)
   std::uint64_t window_base = 1;
+  /// Seqs whose frame is cached in the window (the lowest is evicted first), and their bytes,
+  /// bounded per group and, through services::frame_cache_bytes, for the whole broker.
+  std::set<std::uint64_t> cached;
+  std::size_t cached_bytes = 0;
   bool loaded = false;
 
   // Writes in flight: what to do when each becomes durable.
@@ -85,6 +104,13 @@ struct group_state {
   bool changing = false;                   ///< a membership/epoch change is being committed
   std::deque<client_request> stash;        ///< requests held while `changing`
   bool cursor_flush_scheduled = false;
+
+  // Unloading when idle: messages received from the directory, retry ticks found idle in a row,
+  // and whether the directory has been offered this actor's stop (nothing is started until it
+  // answers or another message comes).
+  std::uint64_t from_directory = 0;
+  std::uint32_t idle_ticks = 0;
+  bool idle_offered = false;
 
   // Client custody: the admin asked for the pending epoch, and when.
   std::optional<id16> rekey_asked;
@@ -96,6 +122,10 @@ struct group_state {
   void handle(client_request& req);
   void create(group_creation& c);
   void finish_change();
+  /// A message from the directory arrived: counted, and the actor is not idle.
+  void touched();
+  /// Offers the directory to stop this actor once it has been idle for two retry ticks.
+  void maybe_offer_idle();
   void admit_member(const connection_ptr& conn, const protocol::request_id& rid, const persistence::user_record& user,
                     persistence::member_role role, std::string reason, persistence::change_record change);
   void remove_member(const connection_ptr& conn, const protocol::request_id& rid, const id16& user,
@@ -116,8 +146,16 @@ struct group_state {
   void on_durable_publish(std::uint64_t seq, const connection_ptr& conn, const protocol::request_id& rid,
                           const write_done& w);
   void on_ack(const id16& user, std::uint64_t seq);
-  void pump(member_state& m, const connection_ptr* only = nullptr, std::uint64_t from = 0);
-  void on_online(const id16& user, const connection_ptr& conn);
+  /// Streams each of `m`'s connections the deliveries it has not had yet, in seq order and within
+  /// max_inflight, as far as the connection's send window allows; a full window resumes on
+  /// stream_ready.
+  void pump(member_state& m);
+  /// pump for one connection; returns whether something was sent.
+  bool pump_stream(member_state& m, const connection_ptr& conn);
+  /// A connection's window drained again.
+  void on_stream_ready(const id16& user, std::uint64_t conn_id);
+  /// `restore`: online since before this actor loaded (no key frame, no presence push).
+  void on_online(const id16& user, const connection_ptr& conn, bool restore = false);
   void on_offline(const id16& user, const connection_ptr& conn);
   void retry_tick();
   void clean_tick();
@@ -132,6 +170,12 @@ struct group_state {
   [[nodiscard]] bool epoch_has(std::uint64_t e, const id16& user);
   [[nodiscard]] pending_message* entry(std::uint64_t seq);
   [[nodiscard]] std::shared_ptr<const std::string> frame_of(pending_message& e);
+  /// Keeps `f` as `e`'s cached frame if the caches have room (evicting this group's oldest).
+  void cache_frame(pending_message& e, std::shared_ptr<const std::string> f);
+  /// Drops `e`'s cached frame.
+  void uncache(pending_message& e);
+  /// Pops the window's first entry (deleted or dead), releasing its cached frame.
+  void pop_window();
   void delete_delivered();
 
   // -- group_admin.cpp -------------------------------------------------------------------------

@@ -11,6 +11,7 @@
 #include <functional>
 #include <memory>
 #include <string>
+#include <vector>
 
 #include "actors/admin_queries.hpp"
 #include "broker/connection.hpp"
@@ -34,6 +35,7 @@ using flush_atom = caf::atom_constant<caf::atom("flush")>;
 using tick_atom = caf::atom_constant<caf::atom("tick")>;
 using stop_atom = caf::atom_constant<caf::atom("stop")>;
 using backlog_atom = caf::atom_constant<caf::atom("backlog")>;
+using idle_atom = caf::atom_constant<caf::atom("idle")>;
 
 /// A parsed request from an authenticated connection, routed by the directory.
 struct client_request {
@@ -70,6 +72,22 @@ struct presence_change {
   id16 user;
   connection_ptr conn;
   bool online = false;
+  /// Online since before this group actor was loaded: its keys are current and the others were
+  /// told, so only its stream is set up.
+  bool restore = false;
+};
+
+/// A group actor that was just loaded asks which of its members are online (the directory
+/// answers with a `restore` presence_change per connection).
+struct members_online {
+  id16 group;
+  std::vector<id16> users;
+};
+
+/// A connection's send window drained (connection::when_ready): the stream to it resumes.
+struct stream_ready {
+  id16 user;
+  std::uint64_t conn = 0;  ///< connection id
 };
 
 /// Asks a group actor to rotate now; `done` gets the new (or requested) epoch or an error.
@@ -107,6 +125,8 @@ CAF_ALLOW_UNSAFE_MESSAGE_TYPE(sealcast::actors::hello_done)
 CAF_ALLOW_UNSAFE_MESSAGE_TYPE(sealcast::actors::conn_closed)
 CAF_ALLOW_UNSAFE_MESSAGE_TYPE(sealcast::actors::group_creation)
 CAF_ALLOW_UNSAFE_MESSAGE_TYPE(sealcast::actors::presence_change)
+CAF_ALLOW_UNSAFE_MESSAGE_TYPE(sealcast::actors::stream_ready)
+CAF_ALLOW_UNSAFE_MESSAGE_TYPE(sealcast::actors::members_online)
 CAF_ALLOW_UNSAFE_MESSAGE_TYPE(sealcast::actors::rotate_request)
 CAF_ALLOW_UNSAFE_MESSAGE_TYPE(sealcast::actors::write_done)
 CAF_ALLOW_UNSAFE_MESSAGE_TYPE(sealcast::actors::group_query)

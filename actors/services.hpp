@@ -2,6 +2,8 @@
 
 #include <caf/actor.hpp>
 
+#include <atomic>
+
 #include <cstdint>
 #include <memory>
 #include <optional>
@@ -44,8 +46,13 @@ struct services {
   protocol::aead_alg default_alg = protocol::aead_alg::aes_256_gcm;
   std::vector<bool> persist_event;  ///< by event_type: persisted per [events] persist
   caf::actor directory;
+  caf::actor directs;  ///< direct messages (actors/directs.hpp)
   caf::actor event_bus;
   std::atomic<bool> live_event_listeners{false};  ///< someone streams events: send them all
+  /// Bytes of delivery frames cached by all group actors (bounded by frame_cache_max).
+  std::atomic<std::int64_t> frame_cache_bytes{0};
+  static constexpr std::int64_t frame_cache_max = 64LL << 20;
+  static constexpr std::size_t group_frame_cache_max = 8U << 20;
 
   /// Counts an event and hands it to the event bus when it is persisted or streamed.
   void emit(event e);

@@ -132,7 +132,11 @@ void client_handler::on_text(const std::shared_ptr<connection>& conn, std::strin
     }
     s->tokens -= 1.0;
   }
-  caf::anon_send(svc_->directory, actors::client_request{conn, s->user, std::move(*parsed), std::nullopt});
+  // Directs have their own actor, off the directory's mailbox.
+  const bool direct = std::holds_alternative<protocol::client::direct>(*parsed) ||
+                      std::holds_alternative<protocol::client::ack_direct>(*parsed);
+  caf::anon_send(direct ? svc_->directs : svc_->directory,
+                 actors::client_request{conn, s->user, std::move(*parsed), std::nullopt});
 }
 
 void client_handler::on_close(const std::shared_ptr<connection>& conn, const close_reason& why) {

@@ -1,6 +1,7 @@
 // sealcastd: loads the configuration, opens the store, starts the actors and both listeners,
 // prints the ready line, and shuts down cleanly on SIGINT or SIGTERM.
 
+#include <algorithm>
 #include <caf/actor_system.hpp>
 #include <caf/actor_system_config.hpp>
 #include <caf/send.hpp>
@@ -13,6 +14,7 @@
 #include <thread>
 
 #include "actors/directory.hpp"
+#include "actors/directs.hpp"
 #include "actors/ephemeral_pool.hpp"
 #include "actors/events.hpp"
 #include "actors/services.hpp"
@@ -129,6 +131,7 @@ int main(int argc, char** argv) {
   caf_cfg.set("logger.verbosity", caf::atom("quiet"));
   auto system = std::make_unique<caf::actor_system>(caf_cfg);
   svc->event_bus = actors::spawn_event_bus(*system, svc);
+  svc->directs = actors::spawn_directs(*system, svc);
   svc->directory = actors::spawn_directory(*system, svc);
 
   broker::client_handler handler(svc);
@@ -140,6 +143,9 @@ int main(int argc, char** argv) {
   gw.idle_timeout = static_cast<std::uint32_t>(cfg.gateway.idle_timeout.count());
   gw.max_connections = cfg.gateway.max_connections;
   gw.slow_consumer_bytes = cfg.limits.slow_consumer_bytes;
+  // The window leaves room below the hard bound for replies and pushes queued meanwhile.
+  gw.send_window_bytes = std::min<std::uint64_t>(cfg.limits.send_window_bytes, cfg.limits.slow_consumer_bytes / 2);
+  gw.stall_timeout_ms = static_cast<std::uint32_t>(cfg.limits.stall_timeout_ms.count());
   gw.tls_cert = cfg.gateway.tls_cert;
   gw.tls_key = cfg.gateway.tls_key;
   gw.coalesce = &broker::client_handler::coalesce;
@@ -181,6 +187,7 @@ int main(int argc, char** argv) {
   admin.stop();
   admin_api->stop();  // its worker reads the store: done before the store closes
   caf::anon_send_exit(svc->directory, caf::exit_reason::user_shutdown);
+  caf::anon_send_exit(svc->directs, caf::exit_reason::user_shutdown);
   caf::anon_send_exit(svc->event_bus, caf::exit_reason::user_shutdown);
   system->await_all_actors_done();
   system.reset();

@@ -2,6 +2,7 @@
 
 #include <boost/json.hpp>
 
+#include <algorithm>
 #include <charconv>
 
 namespace sealcast::broker::admin {
@@ -71,6 +72,11 @@ stats_snapshot take_stats(const actors::services& svc, std::uint64_t uptime_s, s
        load(c.connections_total)},
       {"storage", "pending_messages", "sealcast_pending_messages", "Stored group messages not deleted yet.", false,
        pending > 0 ? static_cast<std::uint64_t>(pending) : 0},
+      {"storage", "groups_loaded", "sealcast_groups_loaded", "Group actors in memory (idle groups are unloaded).",
+       false, static_cast<std::uint64_t>(std::max<std::int64_t>(0, c.groups_loaded.load(std::memory_order_relaxed)))},
+      {"storage", "frame_cache_bytes", "sealcast_frame_cache_bytes",
+       "Delivery frames cached in memory by the group actors (bounded).", false,
+       static_cast<std::uint64_t>(std::max<std::int64_t>(0, svc.frame_cache_bytes.load(std::memory_order_relaxed)))},
       {"storage", "bytes_on_disk", "sealcast_storage_on_disk_bytes", "Size of the database files.", false, on_disk},
       {"traffic", "bytes_in", "sealcast_received_bytes_total", "Client frame bytes received.", true,
        load(c.bytes_in)},

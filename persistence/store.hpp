@@ -151,6 +151,10 @@ class store {
   /// A recipient's directs with seq >= from_seq, in seq order, at most `limit`.
   [[nodiscard]] result<std::vector<direct_record>> directs_of(const id16& recipient, std::uint64_t from_seq,
                                                               std::size_t limit) const;
+  /// Every recipient's directs from (recipient, seq) on, in key order (recipient, then seq), at
+  /// most `limit`: the expiry sweep pages through them.
+  [[nodiscard]] result<std::vector<direct_record>> directs_from(const id16& recipient, std::uint64_t seq,
+                                                                std::size_t limit) const;
   /// Deletes one direct message and its message_ids entry (not_found if absent).
   [[nodiscard]] status delete_direct(const id16& recipient, std::uint64_t seq, bool sync);
 

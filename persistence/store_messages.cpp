@@ -161,6 +161,12 @@ result<std::vector<direct_record>> store::directs_of(const id16& recipient, std:
                                        keys::encode(keys::direct_key{recipient, from_seq}), limit, direct_row);
 }
 
+result<std::vector<direct_record>> store::directs_from(const id16& recipient, std::uint64_t seq,
+                                                      std::size_t limit) const {
+  return impl_->collect<direct_record>(column_family::directs, {}, keys::encode(keys::direct_key{recipient, seq}),
+                                       limit, direct_row);
+}
+
 status store::delete_direct(const id16& recipient, std::uint64_t seq, bool sync) {
   auto d = get_direct(recipient, seq);
   if (!d) return std::move(d).err();

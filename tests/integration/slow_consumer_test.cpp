@@ -11,7 +11,8 @@ using namespace sealcast::test;
 using namespace std::chrono_literals;
 
 TEST_CASE("a member that never reads is disconnected; the others get every message", "[integration][slow]") {
-  broker_fixture f(sets({"limits.slow_consumer_bytes=65536", "limits.max_inflight=100000", "storage.sync=false"}));
+  broker_fixture f(sets({"limits.slow_consumer_bytes=65536", "limits.max_inflight=100000", "storage.sync=false",
+                         "limits.stall_timeout_ms=1000"}));
   auto a = online(f.port(), "a");
   auto b = online(f.port(), "b");  // stops reading after its key
   auto c = online(f.port(), "c");
