@@ -279,7 +279,7 @@ void group_state::maybe_offer_idle() {
   // Idle: nobody online, nothing pending, nothing being written or waited for. Two retry ticks
   // in a row, then the directory is offered this actor's stop.
   bool idle = window.empty() && writes.empty() && !changing && stash.empty() && !rekey_asked &&
-              rec.pending_epoch == 0 && !cursor_flush_scheduled;
+              rec.pending_epoch == 0;
   for (auto& [id, m] : members) idle = idle && m.conns.empty() && !m.dirty;
   if (!idle) {
     idle_ticks = 0;

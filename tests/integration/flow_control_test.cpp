@@ -222,3 +222,45 @@ TEST_CASE("measure: RSS and catch-up time for a large backlog to an offline memb
                   << catch_peak / 1048576 << " MiB while catching up; socket closed: " << b->socket()->closed());
   CHECK(got == count);
 }
+
+namespace {
+
+/// sealcast_groups_loaded from /metrics.
+long groups_loaded(broker_fixture& f) {
+  auto r = http_get("127.0.0.1", f.broker->admin_port(), "/metrics");
+  const std::string key = "\nsealcast_groups_loaded ";
+  const auto at = r.body.find(key);
+  if (r.status != 200 || at == std::string::npos) return -1;
+  return std::stol(r.body.substr(at + key.size()));
+}
+
+}  // namespace
+
+TEST_CASE("an idle group actor is unloaded and comes back on demand with its online members",
+          "[integration][flow][idle]") {
+  broker_fixture f(sets({"pubsub.retry_interval=1", "storage.sync=false"}));
+  auto a = online(f.port(), "a");
+  auto b = online(f.port(), "b");
+  const auto g = make_group(*a, {b.get()});
+  REQUIRE(a->publish(g, "before").is_ok());
+  auto first = messages(*b, g, 1);
+  b->ack(g, first[0].seq);
+  CHECK(groups_loaded(f) == 1);
+  // Nobody online: two retry ticks later the actor is gone.
+  a->disconnect();
+  b->disconnect();
+  long loaded = -1;
+  for (int i = 0; i < 100 && loaded != 0; ++i) {
+    std::this_thread::sleep_for(100ms);
+    loaded = groups_loaded(f);
+  }
+  INFO(f.broker->log());
+  CHECK(loaded == 0);
+  // b comes back first; a's publish reloads the group, which must know that b is online.
+  b->login(f.port(), "b");
+  a->login(f.port(), "a");
+  REQUIRE(a->publish(g, "after").is_ok());
+  auto got = messages(*b, g, 1);
+  CHECK(plain(*b, got[0]) == "after");
+  CHECK(groups_loaded(f) == 1);
+}
