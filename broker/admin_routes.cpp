@@ -310,18 +310,14 @@ void message_status(const std::shared_ptr<api_state>& api, const http_request& r
 
 std::shared_ptr<admin_api> register_admin_routes(http_server& server, std::shared_ptr<actors::services> svc) {
   auto api = std::make_shared<api_state>(svc);
-  server.route("GET", "/healthz", [](const http_request&, responder r) { r.respond(200, "text/plain", "ok\n"); },
-               false);
-  server.route(
-      "GET", "/readyz",
-      [svc](const http_request&, responder r) {
-        // Ready once the actors run: the directory handle is set before the listeners start.
-        if (svc->directory)
-          r.respond(200, "text/plain", "ready\n");
-        else
-          r.respond(503, "text/plain", "starting\n");
-      },
-      false);
+  server.probe("/healthz", [](const http_request&, responder r) { r.respond(200, "text/plain", "ok\n"); });
+  server.probe("/readyz", [svc](const http_request&, responder r) {
+    // Ready once the actors run: the directory handle is set before the listeners start.
+    if (svc->directory)
+      r.respond(200, "text/plain", "ready\n");
+    else
+      r.respond(503, "text/plain", "starting\n");
+  });
   server.route("GET", "/admin/stats", [api](const http_request&, responder r) {
     api->work->post([svc = api->svc, started = api->started, streams = api->streams, r] {
       respond_json(r, stats_json(take_stats(*svc, seconds_since(started), streams->count())));

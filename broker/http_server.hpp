@@ -30,12 +30,49 @@ struct http_server_options {
   std::string tls_cert;                    ///< PEM chain file; with tls_key set: https://
   std::string tls_key;                     ///< PEM private key file
   std::string admin_token;                 ///< when set, token routes need "Authorization: Bearer <token>"
+  /// Host header values served besides loopback names and `listen`: "host" (any port) or
+  /// "host:port" (that port; a Host without a port counts as 80 or 443).
+  std::vector<std::string> allowed_hosts;
   std::size_t body_limit = 1048576;        ///< larger request bodies get 413
   std::size_t header_limit = 16384;        ///< larger request headers get 431
   std::uint32_t read_timeout_ms = 30000;   ///< a request must arrive within this (also keep-alive idle)
   std::uint32_t handler_timeout_ms = 30000;  ///< a handler that has not responded by then: 504
   std::size_t max_connections = 1024;      ///< further connections are closed at once
   std::size_t stream_queue_bytes = 1048576;  ///< unsent event-stream bytes that end the stream
+};
+
+/// Which Host and Origin headers the admin server accepts. The Host check defeats DNS rebinding
+/// (a page on another site whose name now resolves to this listener sends that site's name as
+/// Host); the Origin check keeps pages of other sites from sending state-changing requests.
+class host_allow_list {
+ public:
+  /// `listen` as in http_server_options; `extra` the allowed_hosts entries.
+  host_allow_list(std::string_view listen, const std::vector<std::string>& extra);
+
+  /// The first entry of `extra` that is not "host" or "host:port", or "" when all are.
+  [[nodiscard]] const std::string& bad_entry() const { return bad_entry_; }
+
+  /// True when `host` (a Host header) names this server: a loopback name or address with any
+  /// port or none; the listen host without a port or with the configured or `local_port`; an
+  /// extra entry. Names compare case-insensitively; anything unparsable is refused.
+  [[nodiscard]] bool host_allowed(std::string_view host, std::uint16_t local_port) const;
+
+  /// True when `origin` (an Origin header) is the origin of the request, http or https with the
+  /// authority of its `host` header (default ports filled in), or is the origin of an extra
+  /// entry. "null" and anything unparsable are refused.
+  [[nodiscard]] bool origin_allowed(std::string_view origin, std::string_view host) const;
+
+ private:
+  struct authority {
+    std::string host;  ///< lower case; IPv6 in brackets, canonical
+    std::optional<std::uint16_t> port;
+  };
+  [[nodiscard]] static std::optional<authority> parse(std::string_view text);
+  [[nodiscard]] bool extra_matches(const authority& a, std::uint16_t default_port) const;
+
+  std::optional<authority> listen_;
+  std::vector<authority> extra_;
+  std::string bad_entry_;
 };
 
 /// A parsed request as a handler sees it; valid for the duration of the handler call.
@@ -111,7 +148,13 @@ class http_server {
   /// Unknown paths get 404; a known path with another method gets 405 with an Allow header.
   void route(std::string method, std::string_view pattern, http_handler handler, bool needs_token = true);
 
+  /// Adds a GET probe (/healthz, /readyz): no token and any Host, since it reveals nothing and
+  /// orchestrators address it by whatever name or address they have. Every other route refuses
+  /// a Host that host_allow_list does not accept with 421.
+  void probe(std::string_view pattern, http_handler handler);
+
   /// Loads TLS material, binds, listens and starts the io threads; returns the bound address.
+  /// A bad allowed_hosts entry is a config_error.
   [[nodiscard]] result<endpoint> start();
 
   /// Stops accepting, ends open streams and connections, then joins the io threads. Idempotent.

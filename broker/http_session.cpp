@@ -2,6 +2,8 @@
 // timer for the handler's answer (which may come from any thread), writes it; or switches to an
 // event stream whose chunks are written as they arrive.
 
+#include <algorithm>
+#include <cctype>
 #include <chrono>
 #include <optional>
 #include <type_traits>
@@ -39,9 +41,52 @@ outcome plain(unsigned status, std::string body) {
   return outcome{status, "text/plain; charset=utf-8", std::move(body), {}, nullptr};
 }
 
-/// An error answer of the API: `{"error": message}`. The messages are fixed text, no escaping.
-outcome json_error(unsigned status, std::string_view message) {
-  return outcome{status, "application/json", "{\"error\":\"" + std::string(message) + "\"}\n", {}, nullptr};
+/// An error answer of the API: `{"error": message}`, with `"code"` when the refusal has one a
+/// program can test. The messages and codes are fixed text, no escaping.
+outcome json_error(unsigned status, std::string_view message, std::string_view code = {}) {
+  std::string body = "{\"error\":\"" + std::string(message) + "\"";
+  if (!code.empty()) body += ",\"code\":\"" + std::string(code) + "\"";
+  return outcome{status, "application/json", body + "}\n", {}, nullptr};
+}
+
+/// GET, HEAD and OPTIONS change nothing; every other method may.
+bool is_state_changing(std::string_view method) {
+  return method != "GET" && method != "HEAD" && method != "OPTIONS";
+}
+
+/// The values of every header named `name` (case-insensitive), in order.
+std::vector<std::string_view> header_values(const http_request& req, std::string_view name) {
+  std::vector<std::string_view> out;
+  for (const auto& [key, value] : req.headers) {
+    if (key.size() == name.size() &&
+        std::equal(key.begin(), key.end(), name.begin(),
+                   [](char a, char b) { return std::tolower(static_cast<unsigned char>(a)) == b; }))
+      out.emplace_back(value);
+  }
+  return out;
+}
+
+/// True when the request has exactly one Host header and host_allow_list accepts it.
+bool host_allowed(const http_request& req, const host_allow_list& hosts, std::uint16_t local_port) {
+  const auto values = header_values(req, "host");
+  return values.size() == 1 && hosts.host_allowed(values.front(), local_port);
+}
+
+/// Why a state-changing request must be refused as coming from another site's page, or "" when
+/// it may go on. Requests without Origin and Sec-Fetch-Site (curl, sealcastctl) go on; browsers
+/// send at least one of them on every cross-origin POST.
+std::string_view cross_site_refusal(const http_request& req, const host_allow_list& hosts) {
+  for (const auto site : header_values(req, "sec-fetch-site")) {
+    // same-site is another origin of the same site (another port of localhost, say); none is a
+    // request the user started (typed, bookmarked), which no page can forge.
+    if (site != "same-origin" && site != "none")
+      return "a state-changing request from another site's page is refused (Sec-Fetch-Site)";
+  }
+  const auto host = req.header("host").value_or(std::string_view{});
+  for (const auto origin : header_values(req, "origin")) {
+    if (!hosts.origin_allowed(origin, host)) return "a state-changing request from another origin is refused (Origin)";
+  }
+  return {};
 }
 
 /// The path of a request target split on '/' without decoding anything: enough to decide
@@ -63,9 +108,10 @@ class http_session final : public response_sink,
                            public closable,
                            public std::enable_shared_from_this<http_session<Stream>> {
  public:
-  http_session(std::shared_ptr<http_server_state> st, Stream&& stream, std::uint64_t id, std::string remote)
+  http_session(std::shared_ptr<http_server_state> st, Stream&& stream, std::uint64_t id, std::string remote,
+               std::uint16_t local_port)
       : st_(std::move(st)), stream_(std::move(stream)), wake_(stream_.get_executor()), id_(id),
-        remote_(std::move(remote)) {}
+        remote_(std::move(remote)), local_port_(local_port) {}
 
   void start() { asio::co_spawn(stream_.get_executor(), run(this->shared_from_this()), asio::detached); }
 
@@ -155,11 +201,34 @@ class http_session final : public response_sink,
     req.remote = remote_;
     for (const auto& field : msg) req.headers.emplace_back(std::string(field.name_string()), std::string(field.value()));
 
+    // Before the token: a page that reaches this listener under another site's name (DNS
+    // rebinding) or posts to it from another site is refused whatever credentials it holds.
+    // Probes answer every Host: they reveal nothing and orchestrators address them by IP.
+    const auto raw = st_->router.find(req.method, raw_segments(req.target));
+    if (!raw.any_host && !host_allowed(req, st_->hosts, local_port_)) {
+      log::info("admin", "request for a foreign Host refused",
+                {{"peer", remote_}, {"host", std::string(req.header("host").value_or("(none)").substr(0, 128))}});
+      outcome_ = json_error(421,
+                            "this server does not answer for that Host; use a loopback name, the listen address "
+                            "or a name in admin.allowed_hosts",
+                            "forbidden_host");
+      co_return;
+    }
+    if (is_state_changing(req.method)) {
+      if (const auto why = cross_site_refusal(req, st_->hosts); !why.empty()) {
+        log::info("admin", "cross-site request refused",
+                  {{"peer", remote_},
+                   {"origin", std::string(req.header("origin").value_or("(none)").substr(0, 128))},
+                   {"sec_fetch_site", std::string(req.header("sec-fetch-site").value_or("(none)").substr(0, 32))}});
+        outcome_ = json_error(403, why, "forbidden_origin");
+        co_return;
+      }
+    }
+
     // The token first: a caller without it learns nothing, not even whether its target parses.
     // Only a route that is known not to need the token (a probe) skips the check.
     const auto& token = st_->options.admin_token;
-    if (!token.empty() && st_->router.find(req.method, raw_segments(req.target)).needs_token &&
-        !authorized(req, token)) {
+    if (!token.empty() && raw.needs_token && !authorized(req, token)) {
       outcome_ = plain(401, "unauthorized\n");
       outcome_->headers.emplace_back("WWW-Authenticate", "Bearer");
       co_return;
@@ -294,6 +363,7 @@ class http_session final : public response_sink,
   asio::steady_timer wake_;  // parks the session while a handler answers or a stream idles
   std::uint64_t id_;
   std::string remote_;
+  std::uint16_t local_port_;  // the port the connection arrived on (the bound one when listen had 0)
   std::uint64_t seq_ = 0;  // number of the request being answered
   std::optional<outcome> outcome_;
   std::shared_ptr<sse_stream> sse_;
@@ -303,9 +373,9 @@ class http_session final : public response_sink,
 };
 
 template <class Stream>
-void start(std::shared_ptr<http_server_state> st, Stream&& stream, std::string remote) {
+void start(std::shared_ptr<http_server_state> st, Stream&& stream, std::string remote, std::uint16_t local_port) {
   const auto id = st->next_id.fetch_add(1, std::memory_order_relaxed);
-  auto session = std::make_shared<http_session<Stream>>(st, std::move(stream), id, std::move(remote));
+  auto session = std::make_shared<http_session<Stream>>(st, std::move(stream), id, std::move(remote), local_port);
   if (!st->live.add(id, session)) {
     st->count.fetch_sub(1, std::memory_order_relaxed);
     return;  // stopping: the socket closes with the session
@@ -323,11 +393,13 @@ void start_http_session(std::shared_ptr<http_server_state> state, asio::ip::tcp:
   beast::error_code ignored;
   socket.set_option(asio::ip::tcp::no_delay(true), ignored);
   auto remote = remote_string(socket);
+  const auto local = socket.local_endpoint(ignored);
+  const std::uint16_t local_port = ignored ? 0 : local.port();
   if (state->tls) {
     auto& ctx = *state->tls;
-    start(std::move(state), tls_stream(beast::tcp_stream(std::move(socket)), ctx), std::move(remote));
+    start(std::move(state), tls_stream(beast::tcp_stream(std::move(socket)), ctx), std::move(remote), local_port);
   } else {
-    start(std::move(state), beast::tcp_stream(std::move(socket)), std::move(remote));
+    start(std::move(state), beast::tcp_stream(std::move(socket)), std::move(remote), local_port);
   }
 }
 

@@ -156,6 +156,7 @@ int main(int argc, char** argv) {
   ao.tls_cert = cfg.admin.tls_cert;
   ao.tls_key = cfg.admin.tls_key;
   ao.admin_token = cfg.admin.token;
+  ao.allowed_hosts = cfg.admin.allowed_hosts;
   broker::http_server admin(ao);
   auto admin_api = broker::register_admin_routes(admin, svc);
 

@@ -43,6 +43,8 @@ struct admin_config {
   std::string token;                      ///< bearer token; required when listen is not loopback
   std::string tls_cert;                   ///< PEM file; with tls_key = https://
   std::string tls_key;                    ///< PEM file; with tls_cert = https://
+  /// Host header values served besides loopback names and `listen` ("host" or "host:port")
+  std::vector<std::string> allowed_hosts;
 
   friend bool operator==(const admin_config&, const admin_config&) = default;
 };

@@ -100,6 +100,7 @@ struct string_rules {
   std::span<const std::string_view> allowed{};
   bool listen = false;
   bool non_empty = false;
+  bool hosts = false;
 };
 
 template <auto S, auto M>
@@ -125,6 +126,7 @@ key_spec list_key(std::string_view sec, std::string_view name, std::string_view 
           .doc = doc,
           .allowed = rules.allowed,
           .non_empty = rules.non_empty,
+          .hosts = rules.hosts,
           .get = &get_field<S, M>,
           .set = &set_field<S, M>};
 }
@@ -174,6 +176,9 @@ const std::vector<key_spec>& table() {
           "PEM certificate chain; with tls_key the listener serves https://."),
       text_key<&C::admin, &ac::tls_key>("admin", "tls_key",
           "PEM private key; with tls_cert the listener serves https://."),
+      list_key<&C::admin, &ac::allowed_hosts>("admin", "allowed_hosts",
+          "Host names served besides loopback and listen, \"host\" or \"host:port\"; others get 421.",
+          {.hosts = true}),
 
       int_key<&C::pubsub, &pc::max_message_ttl>("pubsub", "max_message_ttl", 1, ten_years_s,
           "Seconds after which undelivered messages expire."),
@@ -270,10 +275,26 @@ std::string check_string(const key_spec& key, const std::string& s) {
   return {};
 }
 
+// An admin.allowed_hosts entry: what a Host header names, "host", "host:port", "[v6]" or
+// "[v6]:port"; no scheme, path or wildcard.
+std::string check_host_entry(const std::string& s) {
+  if (s.empty()) return "contains an empty entry";
+  const bool has_port = s.front() == '[' ? s.find("]:") != std::string::npos : s.find(':') != std::string::npos;
+  auto ep = parse_endpoint(has_port ? s : s + ":1");
+  if (!ep.ok()) {
+    return "contains '" + s + "', which is not HOST or HOST:PORT (" + ep.err().message + ")";
+  }
+  if (has_port && ep->port == 0) return "contains '" + s + "', whose port is 0";
+  return {};
+}
+
 std::string check_list(const key_spec& key, const std::vector<std::string>& items) {
   if (key.non_empty && items.empty()) return "must not be empty";
   for (std::size_t i = 0; i < items.size(); ++i) {
     const auto& s = items[i];
+    if (key.hosts) {
+      if (auto problem = check_host_entry(s); !problem.empty()) return problem;
+    }
     if (!key.allowed.empty() && !contains(key.allowed, s)) {
       return "contains '" + s + "', which is not one of " + joined(key.allowed) +
              suggestion(s, key.allowed);

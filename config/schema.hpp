@@ -32,6 +32,7 @@ struct key_spec {
   std::span<const std::string_view> allowed{};  ///< strings and lists: accepted values; empty = any
   bool listen = false;                          ///< strings: must be HOST:PORT
   bool non_empty = false;                       ///< strings and lists: must not be empty
+  bool hosts = false;                           ///< lists: each item HOST or HOST:PORT
   config_value (*get)(const config&) = nullptr;         ///< reads the key from a config
   void (*set)(config&, const config_value&) = nullptr;  ///< writes an already checked value
 

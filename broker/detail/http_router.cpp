@@ -36,8 +36,9 @@ std::vector<std::string> http_router::split(std::string_view path) {
   return out;
 }
 
-void http_router::add(std::string method, std::string_view pattern, http_handler handler, bool needs_token) {
-  routes_.push_back(route{std::move(method), split(pattern), std::move(handler), needs_token});
+void http_router::add(std::string method, std::string_view pattern, http_handler handler, bool needs_token,
+                      bool any_host) {
+  routes_.push_back(route{std::move(method), split(pattern), std::move(handler), needs_token, any_host});
 }
 
 route_match http_router::find(std::string_view method, const std::vector<std::string>& segments) const {
@@ -49,6 +50,7 @@ route_match http_router::find(std::string_view method, const std::vector<std::st
       matches(r.segments, segments, &m.params);
       m.handler = &r.handler;
       m.needs_token = r.needs_token;
+      m.any_host = r.any_host;
       m.allow.clear();
       return m;
     }

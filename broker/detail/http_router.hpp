@@ -16,6 +16,7 @@ namespace sealcast::broker::detail {
 struct route_match {
   const http_handler* handler = nullptr;   ///< null when nothing matched
   bool needs_token = true;                 ///< the matched route's (or, for 404/405, true)
+  bool any_host = false;                   ///< the matched route is a probe: no Host check
   bool path_known = false;                 ///< some route has this path (so 405, not 404)
   std::string allow;                       ///< methods of that path, "GET, POST", for 405
   std::map<std::string, std::string, std::less<>> params;
@@ -25,7 +26,8 @@ struct route_match {
 class http_router {
  public:
   /// Adds a route; `pattern` starts with '/'.
-  void add(std::string method, std::string_view pattern, http_handler handler, bool needs_token);
+  void add(std::string method, std::string_view pattern, http_handler handler, bool needs_token,
+           bool any_host = false);
   /// Matches decoded path segments ("/a/b" -> {"a","b"}; "/" -> {}).
   [[nodiscard]] route_match find(std::string_view method, const std::vector<std::string>& segments) const;
 
@@ -38,6 +40,7 @@ class http_router {
     std::vector<std::string> segments;
     http_handler handler;
     bool needs_token = true;
+    bool any_host = false;
   };
   std::vector<route> routes_;
 };

@@ -22,9 +22,11 @@ namespace asio = boost::asio;
 /// The admin server's shared state. Sessions hold it by shared_ptr.
 struct http_server_state {
   explicit http_server_state(http_server_options o)
-      : options(std::move(o)), ioc(options.io_threads <= 1 ? 1 : static_cast<int>(options.io_threads)) {}
+      : options(std::move(o)), hosts(options.listen, options.allowed_hosts),
+        ioc(options.io_threads <= 1 ? 1 : static_cast<int>(options.io_threads)) {}
 
   const http_server_options options;
+  const host_allow_list hosts;  ///< Host and Origin checks, from options
   http_router router;  ///< filled before start(), read-only afterwards
   asio::io_context ioc;
   std::shared_ptr<asio::ssl::context> tls;  ///< null for plain http://

@@ -260,3 +260,125 @@ TEST_CASE("http server serves https with a PEM certificate", "[http][tls]") {
   CHECK(r.status == 200);
   CHECK(r.body == R"({"group":"g9"})");
 }
+
+TEST_CASE("host_allow_list: loopback names, the listen address, allowed_hosts", "[http][host]") {
+  SECTION("a loopback listener") {
+    host_allow_list hosts("127.0.0.1:7801", {});
+    CHECK(hosts.bad_entry().empty());
+    for (const char* h : {"127.0.0.1:7801", "127.0.0.1", "127.0.0.1:9", "127.9.8.7", "localhost", "LOCALHOST:7801",
+                          "[::1]", "[::1]:7801", "[0:0::1]:7801", "[::ffff:127.0.0.1]:7801"}) {
+      INFO(h);
+      CHECK(hosts.host_allowed(h, 7801));
+    }
+    for (const char* h : {"", "evil.example", "evil.example:7801", "localhost.evil.example", "127.0.0.1.evil.example",
+                          "127.0.0.1:7801@evil.example", "127.0.0.1:", "127.0.0.1:70000", "127.0.0.1:7801:1",
+                          "[::1", "[::2]:7801", "::1", "local host", "localhost.", "10.0.0.1:7801"}) {
+      INFO(h);
+      CHECK_FALSE(hosts.host_allowed(h, 7801));
+    }
+  }
+  SECTION("a listener on another address: that address, without a port or with the listening one") {
+    host_allow_list hosts("10.1.2.3:7801", {});
+    CHECK(hosts.host_allowed("10.1.2.3", 7801));
+    CHECK(hosts.host_allowed("10.1.2.3:7801", 7801));
+    CHECK_FALSE(hosts.host_allowed("10.1.2.3:7802", 7801));
+    CHECK_FALSE(hosts.host_allowed("10.1.2.4:7801", 7801));
+    CHECK(hosts.host_allowed("localhost:7801", 7801));
+    host_allow_list v6("[FD00::1]:7801", {});
+    CHECK(v6.host_allowed("[fd00::1]:7801", 7801));
+    CHECK(v6.host_allowed("[fd00:0::1]", 7801));
+    CHECK_FALSE(v6.host_allowed("[fd00::2]:7801", 7801));
+  }
+  SECTION("port 0 in listen: the port the connection arrived on") {
+    host_allow_list hosts("10.1.2.3:0", {});
+    CHECK(hosts.host_allowed("10.1.2.3:40123", 40123));
+    CHECK(hosts.host_allowed("10.1.2.3", 40123));
+    CHECK_FALSE(hosts.host_allowed("10.1.2.3:40124", 40123));
+    CHECK_FALSE(hosts.host_allowed("10.1.2.3:0", 40123));
+  }
+  SECTION("allowed_hosts: a name alone matches any port, a name with a port that port") {
+    host_allow_list hosts("127.0.0.1:7801", {"Admin.Example.com", "ops.example.com:8443", "web.example.com:443",
+                                             "[fd00::7]"});
+    REQUIRE(hosts.bad_entry().empty());
+    for (const char* h : {"admin.example.com", "ADMIN.EXAMPLE.COM:1", "ops.example.com:8443", "web.example.com",
+                          "web.example.com:443", "[fd00::7]:80"}) {
+      INFO(h);
+      CHECK(hosts.host_allowed(h, 7801));
+    }
+    for (const char* h : {"ops.example.com", "ops.example.com:8444", "web.example.com:8443", "example.com",
+                          "admin.example.com.evil.example", "xadmin.example.com"}) {
+      INFO(h);
+      CHECK_FALSE(hosts.host_allowed(h, 7801));
+    }
+  }
+  SECTION("entries that are not host or host:port are reported") {
+    CHECK(host_allow_list("127.0.0.1:7801", {"ok.example", "http://x.example"}).bad_entry() == "http://x.example");
+    CHECK(host_allow_list("127.0.0.1:7801", {"x.example:0"}).bad_entry() == "x.example:0");
+    CHECK(host_allow_list("127.0.0.1:7801", {"x.example/admin"}).bad_entry() == "x.example/admin");
+  }
+}
+
+TEST_CASE("host_allow_list: an Origin is the request's own or an allowed_hosts entry's", "[http][origin]") {
+  host_allow_list hosts("127.0.0.1:7801", {"admin.example.com"});
+  CHECK(hosts.origin_allowed("http://127.0.0.1:7801", "127.0.0.1:7801"));
+  CHECK(hosts.origin_allowed("HTTP://LOCALHOST:7801", "localhost:7801"));
+  CHECK(hosts.origin_allowed("https://127.0.0.1:7801", "127.0.0.1:7801"));
+  CHECK(hosts.origin_allowed("http://localhost", "localhost:80"));
+  CHECK(hosts.origin_allowed("https://localhost:443", "localhost"));
+  CHECK(hosts.origin_allowed("https://admin.example.com", "127.0.0.1:7801"));  // behind a proxy
+  CHECK(hosts.origin_allowed("http://[::1]:7801", "[::1]:7801"));
+  for (const char* o : {"http://evil.example", "http://127.0.0.1:3000", "http://localhost:7801", "http://127.0.0.1",
+                        "null", "", "127.0.0.1:7801", "ftp://127.0.0.1:7801", "http://127.0.0.1:7801/",
+                        "http://user@127.0.0.1:7801", "https://admin.example.com.evil.example"}) {
+    INFO(o);
+    CHECK_FALSE(hosts.origin_allowed(o, "127.0.0.1:7801"));
+  }
+}
+
+TEST_CASE("http server refuses a foreign Host with 421 and a cross-site POST with 403, JSON both", "[http][host]") {
+  auto o = test_options();
+  o.allowed_hosts = {"admin.example.com"};
+  http_server server(o);
+  add_routes(server);
+  server.probe("/readyz", [](const http_request&, responder r) { r.respond(200, "text/plain", "ready\n"); });
+  auto ep = server.start();
+  REQUIRE(ep.ok());
+  const auto port = ep->port;
+  const std::string self = "127.0.0.1:" + std::to_string(port);
+
+  auto foreign = http_get("127.0.0.1", port, "/admin/groups/g1", {{"Host", "evil.example:" + std::to_string(port)}});
+  CHECK(foreign.status == 421);
+  CHECK(foreign.header("content-type") == "application/json");
+  CHECK(foreign.body.starts_with("{\"error\":\""));
+  CHECK(foreign.body.find("\"code\":\"forbidden_host\"") != std::string::npos);
+  CHECK(http_get("127.0.0.1", port, "/nope", {{"Host", "evil.example"}}).status == 421);  // before routing
+  CHECK(http_get("127.0.0.1", port, "/admin/groups/g1", {{"Host", "admin.example.com"}}).status == 200);
+  CHECK(http_get("127.0.0.1", port, "/admin/groups/g1").status == 200);
+  CHECK(http_get("127.0.0.1", port, "/readyz", {{"Host", "evil.example"}}).status == 200);  // a probe
+
+  auto cross = http_call("127.0.0.1", port, "POST", "/admin/groups/g1/rotate", {{"Origin", "http://evil.example"}}, "x");
+  CHECK(cross.status == 403);
+  CHECK(cross.header("content-type") == "application/json");
+  CHECK(cross.body.find("\"code\":\"forbidden_origin\"") != std::string::npos);
+  CHECK(http_call("127.0.0.1", port, "POST", "/admin/groups/g1/rotate", {{"Sec-Fetch-Site", "cross-site"}}, "x")
+            .status == 403);
+  CHECK(http_call("127.0.0.1", port, "POST", "/admin/groups/g1/rotate", {{"Sec-Fetch-Site", "same-site"}}, "x")
+            .status == 403);
+  CHECK(http_call("127.0.0.1", port, "POST", "/admin/groups/g1/rotate",
+                  {{"Origin", "http://" + self}, {"Sec-Fetch-Site", "same-origin"}}, "x")
+            .status == 202);
+  CHECK(http_call("127.0.0.1", port, "POST", "/admin/groups/g1/rotate", {}, "x").status == 202);
+  // A GET from another site is a read the browser hides from the page: served.
+  CHECK(http_get("127.0.0.1", port, "/admin/groups/g1", {{"Origin", "http://evil.example"}, {"Sec-Fetch-Site", "cross-site"}})
+            .status == 200);
+}
+
+TEST_CASE("http server does not start with a bad allowed_hosts entry", "[http][host]") {
+  auto o = test_options();
+  o.allowed_hosts = {"https://admin.example.com"};
+  http_server server(o);
+  auto ep = server.start();
+  REQUIRE_FALSE(ep.ok());
+  CHECK(ep.err().code == sealcast::errc::config_error);
+  CHECK(ep.err().message.find("https://admin.example.com") != std::string::npos);
+}

@@ -47,6 +47,7 @@ listen = "[::]:9001"
 token = "hunter2"
 tls_cert = "/etc/sealcast/admin-cert.pem"
 tls_key = "/etc/sealcast/admin-key.pem"
+allowed_hosts = ["admin.example.com", "10.0.0.5:9001", "[fd00::5]"]
 [pubsub]
 max_message_ttl = 7200
 max_delivery_attempts = 5
@@ -94,6 +95,8 @@ format = "json"
   CHECK(c.admin.token == "hunter2");
   CHECK(c.admin.tls_cert == "/etc/sealcast/admin-cert.pem");
   CHECK(c.admin.tls_key == "/etc/sealcast/admin-key.pem");
+  CHECK(c.admin.allowed_hosts ==
+        std::vector<std::string>{"admin.example.com", "10.0.0.5:9001", "[fd00::5]"});
   CHECK(c.pubsub.max_message_ttl == 7200s);
   CHECK(c.pubsub.max_delivery_attempts == 5);
   CHECK(c.pubsub.retry_interval == 30s);
@@ -297,4 +300,24 @@ TEST_CASE("validate checks a config built in code", "[config][rules]") {
   CHECK(st.err().message ==
         "key 'admin.token' must be set when admin.listen ('10.0.0.1:7801') is not a loopback "
         "address");
+}
+
+TEST_CASE("admin.allowed_hosts entries are host or host:port", "[config][load]") {
+  CHECK(load_error("[admin]\nallowed_hosts = []\n").empty());
+  CHECK(load_error("[admin]\nallowed_hosts = [\"a.example\", \"b.example:8443\", \"[::1]\", \"[::1]:1\"]\n")
+            .empty());
+  expect_error("[admin]\nallowed_hosts = [\"https://a.example\"]\n",
+               "2: key 'admin.allowed_hosts' contains 'https://a.example', which is not HOST or HOST:PORT "
+               "(port '//a.example' is not a number 0..65535)");
+  expect_error("[admin]\nallowed_hosts = [\"a.example/admin\"]\n",
+               "2: key 'admin.allowed_hosts' contains 'a.example/admin', which is not HOST or HOST:PORT "
+               "('a.example/admin' is not a valid host name)");
+  expect_error("[admin]\nallowed_hosts = [\"::1\"]\n",
+               "2: key 'admin.allowed_hosts' contains '::1', which is not HOST or HOST:PORT "
+               "(an IPv6 address needs brackets, as in [::1]:7800)");
+  expect_error("[admin]\nallowed_hosts = [\"a.example:0\"]\n",
+               "2: key 'admin.allowed_hosts' contains 'a.example:0', whose port is 0");
+  expect_error("[admin]\nallowed_hosts = [\"\"]\n", "2: key 'admin.allowed_hosts' contains an empty entry");
+  expect_error("[admin]\nallowed_hosts = \"a.example\"\n",
+               "2: key 'admin.allowed_hosts' must be an array of strings, got string");
 }

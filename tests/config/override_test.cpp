@@ -43,6 +43,8 @@ TEST_CASE("override string lists are comma-separated or a TOML array", "[config]
         std::vector<std::string>{"aes-256-gcm", "chacha20-poly1305"});
   REQUIRE(apply_override(c, "events.persist="));
   CHECK(c.events.persist.empty());
+  REQUIRE(apply_override(c, "admin.allowed_hosts=admin.example.com, 10.0.0.5:7801"));
+  CHECK(c.admin.allowed_hosts == std::vector<std::string>{"admin.example.com", "10.0.0.5:7801"});
 }
 
 TEST_CASE("override errors name --set and the key", "[config][override][errors]") {

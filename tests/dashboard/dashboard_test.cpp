@@ -4,10 +4,15 @@
 
 #include <catch2/catch_test_macros.hpp>
 
+#include <boost/asio/ip/tcp.hpp>
+#include <boost/asio/read_until.hpp>
+#include <boost/asio/write.hpp>
 #include <boost/json.hpp>
 
+#include <atomic>
 #include <cstdlib>
 #include <filesystem>
+#include <functional>
 #include <optional>
 #include <regex>
 
@@ -27,15 +32,17 @@ bool have_chromium() {
 }
 
 /// Loads `url` in a fresh headless Chromium profile, lets the page run for `budget_ms` of
-/// virtual time, and returns the DOM it ends with.
-std::string dump_dom(const std::string& url, int budget_ms = 5000) {
+/// virtual time, and returns the DOM it ends with. `resolve` maps host names for the browser
+/// ("MAP evil.example 127.0.0.1"), as a DNS rebinding attacker's name server would.
+std::string dump_dom(const std::string& url, int budget_ms = 5000, const std::string& resolve = "") {
   temp_dir profile;
-  auto r = run_program(chromium,
-                       {"--headless", "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
-                        "--disable-background-networking", "--disable-component-update", "--disable-sync",
-                        "--user-data-dir=" + profile.path().string(),
-                        "--virtual-time-budget=" + std::to_string(budget_ms), "--dump-dom", url},
-                       std::chrono::seconds(90));
+  std::vector<std::string> args{"--headless", "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
+                                "--disable-background-networking", "--disable-component-update", "--disable-sync",
+                                "--user-data-dir=" + profile.path().string(),
+                                "--virtual-time-budget=" + std::to_string(budget_ms)};
+  if (!resolve.empty()) args.push_back("--host-resolver-rules=" + resolve);
+  args.insert(args.end(), {"--dump-dom", url});
+  auto r = run_program(chromium, args, std::chrono::seconds(90));
   INFO("chromium stderr: " << r.err.substr(0, 2000));
   REQUIRE(r.exit_code == 0);
   REQUIRE(r.out.find("</html>") != std::string::npos);
@@ -74,6 +81,56 @@ std::optional<std::string> attr_of(const std::string& dom, const std::string& id
   const std::string tag = m[0].str();
   if (!std::regex_search(tag, v, a)) return std::nullopt;
   return v[1].str();
+}
+
+/// A web server of another site: answers every request with `page` (text/html), on 127.0.0.1.
+class foreign_site {
+ public:
+  explicit foreign_site(std::string page)
+      : page_(std::move(page)), acceptor_(ioc_, {boost::asio::ip::make_address("127.0.0.1"), 0}),
+        thread_([this] { serve(); }) {}
+  ~foreign_site() {
+    stop_ = true;
+    boost::system::error_code ec;
+    boost::asio::io_context ioc;
+    boost::asio::ip::tcp::socket wake(ioc);
+    wake.connect(acceptor_.local_endpoint(), ec);  // unblocks accept()
+    thread_.join();
+  }
+  foreign_site(const foreign_site&) = delete;
+  foreign_site& operator=(const foreign_site&) = delete;
+  [[nodiscard]] std::uint16_t port() const { return acceptor_.local_endpoint().port(); }
+
+ private:
+  void serve() {
+    while (!stop_) {
+      boost::system::error_code ec;
+      boost::asio::ip::tcp::socket s(ioc_);
+      acceptor_.accept(s, ec);
+      if (ec || stop_) break;
+      std::string request;
+      boost::asio::read_until(s, boost::asio::dynamic_buffer(request), "\r\n\r\n", ec);
+      if (ec) continue;
+      const std::string answer = "HTTP/1.1 200 OK\r\nContent-Type: text/html; charset=utf-8\r\nContent-Length: " +
+                                 std::to_string(page_.size()) + "\r\nConnection: close\r\n\r\n" + page_;
+      boost::asio::write(s, boost::asio::buffer(answer), ec);
+    }
+  }
+
+  std::string page_;
+  boost::asio::io_context ioc_;
+  boost::asio::ip::tcp::acceptor acceptor_;
+  std::atomic<bool> stop_{false};
+  std::thread thread_;
+};
+
+/// Polls `pred` for up to 5 s.
+bool eventually_true(const std::function<bool()>& pred) {
+  for (int i = 0; i < 250; ++i) {
+    if (pred()) return true;
+    std::this_thread::sleep_for(std::chrono::milliseconds(20));
+  }
+  return pred();
 }
 
 /// GET on the admin listener, parsed; fails the test unless it is a 200 with JSON.
@@ -250,4 +307,55 @@ TEST_CASE("the dashboard renders with a required admin token passed in the URL f
     const auto dom = dump_dom(page + "#token=wrong");
     CHECK(attr_of(dom, "status", "data-state") == "unauthorized");
   }
+}
+
+TEST_CASE("the dashboard in headless Chromium loads under a loopback name but not under a rebound one",
+          "[dashboard][browser][host]") {
+  if (!have_chromium()) SKIP("chromium is not installed");
+  broker_fixture f;
+  const auto admin = f.broker->admin_port();
+  traffic t(f.port(), 2);
+  await_counts(admin, 2);
+
+  // The same page under localhost: its API calls go to the same origin and are answered.
+  const auto dom = dump_dom("http://localhost:" + std::to_string(admin) + "/admin/");
+  INFO(dom.substr(0, 6000));
+  CHECK(attr_of(dom, "status", "data-state") == "live");
+  CHECK(text_of(dom, "stat-published") == "2");
+
+  // DNS rebinding: an attacker's name resolving to the listener. The browser calls that origin
+  // its own and would let the page read every answer; the broker serves nothing under it.
+  const auto rebound = dump_dom("http://evil.example:" + std::to_string(admin) + "/admin/", 5000,
+                                "MAP evil.example 127.0.0.1");
+  INFO(rebound.substr(0, 2000));
+  CHECK(rebound.find("forbidden_host") != std::string::npos);
+  CHECK(rebound.find("stat-published") == std::string::npos);
+}
+
+TEST_CASE("a page on another site cannot rotate a group key from a browser", "[dashboard][browser][origin]") {
+  if (!have_chromium()) SKIP("chromium is not installed");
+  broker_fixture f;
+  const auto admin = f.broker->admin_port();
+  auto a = online(f.port(), "a");
+  auto b = online(f.port(), "b");
+  const auto g = make_group(*a, {b.get()}, "target");
+  const std::string rotate = "http://127.0.0.1:" + std::to_string(admin) + "/admin/groups/" + g.hex() + "/rotate";
+  // A simple request (no preflight): the browser sends it and only hides the answer from the page.
+  foreign_site evil(
+      "<!doctype html><html><body><script>"
+      "fetch('" + rotate + "', {method: 'POST', mode: 'no-cors', body: 'now'})"
+      ".then(() => document.body.setAttribute('data-sent', 'yes'),"
+      "      (e) => document.body.setAttribute('data-sent', 'failed ' + e));"
+      "</script></body></html>");
+  const auto dom = dump_dom("http://evil.example:" + std::to_string(evil.port()) + "/", 3000,
+                            "MAP evil.example 127.0.0.1");
+  INFO(dom.substr(0, 2000));
+  REQUIRE(dom.find("data-sent=\"yes\"") != std::string::npos);
+  // It reached the broker, which refused it: no rotation, and the log says why.
+  CHECK(eventually_true([&] { return f.broker->log().find("cross-site request refused") != std::string::npos; }));
+  CHECK(f.broker->log().find("evil.example") != std::string::npos);
+  const auto group = admin_json(admin, "/admin/groups/" + g.hex());
+  CHECK(boost::json::value_to<std::uint64_t>(group.at("epoch")) == 1);
+  const auto stats = admin_json(admin, "/admin/stats");
+  CHECK(boost::json::value_to<std::uint64_t>(stats.at("encryption").at("key_rotations")) == 0);
 }
