@@ -139,6 +139,7 @@ int main(int argc, char** argv) {
   gw.auth_timeout_ms = static_cast<std::uint32_t>(cfg.gateway.auth_timeout_ms.count());
   gw.idle_timeout = static_cast<std::uint32_t>(cfg.gateway.idle_timeout.count());
   gw.max_connections = cfg.gateway.max_connections;
+  gw.max_connections_per_address = cfg.limits.connections_per_address;
   gw.slow_consumer_bytes = cfg.limits.slow_consumer_bytes;
   gw.tls_cert = cfg.gateway.tls_cert;
   gw.tls_key = cfg.gateway.tls_key;
