@@ -167,13 +167,25 @@ std::shared_ptr<const std::string> group_state::key_frame(std::uint64_t e, const
 }
 
 void group_state::keys_request(client_request& req, const protocol::client::keys& k) {
-  // Membership first: a non-member's request reads nothing.
+  // Membership first, from memory: a non-member's request reads nothing from the store.
   if (!find_member(req.user)) return reply_error(req.conn, k.rid, errc::not_member, "not a member of this group");
+  // A bounded reply, oldest epochs first (docs/protocol.md 6.2): at most keys_reply_max frames
+  // and at most a quarter of slow_consumer_bytes, so that the reply alone never closes the
+  // connection; the client asks again from the epoch after the last one it got.
+  constexpr std::size_t keys_reply_max = 256;
+  const std::size_t byte_budget = std::max<std::uint64_t>(svc->cfg.limits.slow_consumer_bytes / 4, 1);
   auto entries = svc->store->wrapped_keys_of_user(rec.id, req.user, k.from_epoch);
   if (!entries) return reply_error(req.conn, k.rid, errc::internal, "could not read keys");
   std::vector<std::string> frames;
-  for (auto& w : *entries)
-    if (auto f = key_frame(w.epoch, w.blob)) frames.push_back(*f);
+  std::size_t bytes = 0;
+  for (auto& w : *entries) {
+    if (frames.size() >= keys_reply_max) break;
+    auto f = key_frame(w.epoch, w.blob);
+    if (!f) continue;
+    if (!frames.empty() && bytes + f->size() > byte_budget) break;
+    bytes += f->size();
+    frames.push_back(*f);
+  }
   std::vector<std::string_view> views(frames.begin(), frames.end());
   reply(req.conn, protocol::make_keys_ok(k.rid, views));
 }

@@ -19,6 +19,7 @@
 #include <vector>
 
 #include "actors/messages.hpp"
+#include "actors/quotas.hpp"
 #include "actors/services.hpp"
 #include "crypto/group_context.hpp"
 #include "persistence/records.hpp"
@@ -85,6 +86,8 @@ struct group_state {
   bool changing = false;                   ///< a membership/epoch change is being committed
   std::deque<client_request> stash;        ///< requests held while `changing`
   bool cursor_flush_scheduled = false;
+
+  membership_quota quota;  ///< limits.members_added_per_minute, limits.joins_per_minute
 
   // Client custody: the admin asked for the pending epoch, and when.
   std::optional<id16> rekey_asked;

@@ -9,6 +9,7 @@
 #include <vector>
 
 #include "actors/counters.hpp"
+#include "actors/quotas.hpp"
 #include "actors/storage_writer.hpp"
 #include "common/bytes.hpp"
 #include "config/config.hpp"
@@ -46,6 +47,7 @@ struct services {
   caf::actor directory;
   caf::actor event_bus;
   std::atomic<bool> live_event_listeners{false};  ///< someone streams events: send them all
+  group_quota groups_owned;  ///< limits.groups_per_user (thread-safe)
 
   /// Counts an event and hands it to the event bus when it is persisted or streamed.
   void emit(event e);
