@@ -95,6 +95,8 @@ void tell(directory_actor* self, loaded_group& g, Ts&&... xs) {
 
 void create_group(directory_actor* self, const connection_ptr& conn, const id16& user, pc::create_group& r) {
   auto& s = self->state;
+  auto quota = s.svc->groups_owned.reserve(*s.svc->store, user, s.svc->cfg.limits.groups_per_user);
+  if (!quota) return send_error(conn, r.rid, quota.err().code, quota.err().message);
   auto& store = *s.svc->store;
   const auto limit = s.svc->cfg.pubsub.max_members;
   if (r.name.empty() || r.name.size() > 256)
@@ -135,6 +137,7 @@ void create_group(directory_actor* self, const connection_ptr& conn, const id16&
   g.created_ms = now_ms();
   g.epoch_created_ms = g.created_ms;
   s.groups.emplace(gid, loaded_group{spawn_new_group(self->system(), s.svc, std::move(c)), 0});
+  quota->keep();
 }
 
 void list_groups(directory_actor* self, const connection_ptr& conn, const id16& user, const pc::list_groups& r) {

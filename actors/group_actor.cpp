@@ -350,6 +350,7 @@ void group_state::handle(client_request& req) {
             auto change = proposed_change(req, crypto::change_action::join, user, u->kx_pk,
                                           static_cast<std::uint8_t>(member_role::member), j.epoch, j.proposal);
             if (!change) return reply_error(conn, j.rid, change.err().code, change.err().message);
+            if (auto q = quota.join(svc->cfg.limits, user); !q) return reply_error(conn, j.rid, q.err().code, q.err().message);
             admit_member(conn, j.rid, *u, member_role::member, "member joined", std::move(*change));
           },
           [&](pc::add_member& a) {
@@ -365,6 +366,8 @@ void group_state::handle(client_request& req) {
             auto change = proposed_change(req, crypto::change_action::add, a.user, u->kx_pk,
                                           static_cast<std::uint8_t>(a.role), a.epoch, a.proposal);
             if (!change) return reply_error(conn, a.rid, change.err().code, change.err().message);
+            if (auto q = quota.add(svc->cfg.limits, rec.custody == persistence::key_custody::broker); !q)
+              return reply_error(conn, a.rid, q.err().code, q.err().message);
             admit_member(conn, a.rid, *u, static_cast<member_role>(a.role), "member added", std::move(*change));
           },
           [&](pc::leave& l) {

@@ -466,7 +466,7 @@ void group_state::fetch(client_request& req, const protocol::client::fetch& f) {
   const auto limit = std::min(f.limit.value_or(fetch_default_limit), fetch_max_limit);
   // Bounded three ways: `limit` messages, half a send window of bytes (at least one message),
   // and fetch_max_scan stored messages looked at; `next` says where to go on.
-  const std::size_t max_bytes = svc->cfg.limits.send_window_bytes / 2;
+  const std::size_t max_bytes = svc->send_window() / 2;
   std::vector<std::string> frames;
   std::size_t bytes = 0;
   std::uint64_t scanned = 0;

@@ -167,13 +167,13 @@ std::shared_ptr<const std::string> group_state::key_frame(std::uint64_t e, const
 }
 
 void group_state::keys_request(client_request& req, const protocol::client::keys& k) {
-  // Membership first: a non-member's request reads nothing.
+  // Membership first, from memory: a non-member's request reads nothing from the store.
   if (!find_member(req.user)) return reply_error(req.conn, k.rid, errc::not_member, "not a member of this group");
   auto entries = svc->store->wrapped_keys_of_user(rec.id, req.user, k.from_epoch);
   if (!entries) return reply_error(req.conn, k.rid, errc::internal, "could not read keys");
   // Bounded like fetch: at most 256 frames and half a send window (at least one); `next` goes on.
   constexpr std::size_t max_frames = 256;
-  const std::size_t max_bytes = svc->cfg.limits.send_window_bytes / 2;
+  const std::size_t max_bytes = svc->send_window() / 2;
   std::vector<std::string> frames;
   std::size_t bytes = 0;
   std::optional<std::uint64_t> next;

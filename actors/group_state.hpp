@@ -19,6 +19,7 @@
 #include <vector>
 
 #include "actors/messages.hpp"
+#include "actors/quotas.hpp"
 #include "actors/services.hpp"
 #include "crypto/group_context.hpp"
 #include "persistence/records.hpp"
@@ -111,6 +112,7 @@ struct group_state {
   std::uint64_t from_directory = 0;
   std::uint32_t idle_ticks = 0;
   bool idle_offered = false;
+  membership_quota quota;  ///< limits.members_added_per_minute, limits.joins_per_minute
 
   // Client custody: the admin asked for the pending epoch, and when.
   std::optional<id16> rekey_asked;

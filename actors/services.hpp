@@ -2,6 +2,7 @@
 
 #include <caf/actor.hpp>
 
+#include <algorithm>
 #include <atomic>
 
 #include <cstdint>
@@ -11,6 +12,7 @@
 #include <vector>
 
 #include "actors/counters.hpp"
+#include "actors/quotas.hpp"
 #include "actors/storage_writer.hpp"
 #include "common/bytes.hpp"
 #include "config/config.hpp"
@@ -53,10 +55,16 @@ struct services {
   std::atomic<std::int64_t> frame_cache_bytes{0};
   static constexpr std::int64_t frame_cache_max = 64LL << 20;
   static constexpr std::size_t group_frame_cache_max = 8U << 20;
+  group_quota groups_owned;  ///< limits.groups_per_user (thread-safe)
 
   /// Counts an event and hands it to the event bus when it is persisted or streamed.
   void emit(event e);
   [[nodiscard]] bool alg_allowed(protocol::aead_alg a) const noexcept;
+  /// The send window connections use: limits.send_window_bytes, at most half of
+  /// limits.slow_consumer_bytes (as the gateway applies it).
+  [[nodiscard]] std::size_t send_window() const noexcept {
+    return static_cast<std::size_t>(std::min<std::uint64_t>(cfg.limits.send_window_bytes, cfg.limits.slow_consumer_bytes / 2));
+  }
 };
 
 }  // namespace sealcast::actors

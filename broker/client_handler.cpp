@@ -3,11 +3,13 @@
 #include <caf/send.hpp>
 
 #include <array>
+#include <variant>
 #include <vector>
 
 #include "actors/messages.hpp"
 #include "common/log.hpp"
 #include "common/time.hpp"
+#include "common/token_bucket.hpp"
 #include "crypto/auth.hpp"
 #include "crypto/identity.hpp"
 #include "crypto/random.hpp"
@@ -27,6 +29,17 @@ void send_text(const std::shared_ptr<connection>& conn, std::string text) {
   conn->send(std::make_shared<const std::string>(std::move(text)));
 }
 
+/// Which per-connection bucket a request draws from (docs/operations.md, "Limits and quotas").
+enum class bucket { request, publish, direct, ack };
+
+bucket bucket_of(const protocol::client_frame& f) {
+  if (std::holds_alternative<protocol::client::publish>(f)) return bucket::publish;
+  if (std::holds_alternative<protocol::client::direct>(f)) return bucket::direct;
+  if (std::holds_alternative<protocol::client::ack>(f) || std::holds_alternative<protocol::client::ack_direct>(f))
+    return bucket::ack;
+  return bucket::request;
+}
+
 }  // namespace
 
 /// Per-connection state; touched only on the connection's strand.
@@ -35,8 +48,13 @@ struct client_handler::session {
   bool authenticated = false;
   id16 user;
   int consecutive_errors = 0;
-  double tokens = 0;            ///< publish rate limiter (token bucket)
-  std::uint64_t refill_ms = 0;
+  bool counted = false;   ///< counts in user_conns_ (connections_per_user)
+  bool refused = false;   ///< hello refused: nothing more is read
+  bool logged_limit = false;  ///< "rate limited" logged once per connection
+  token_bucket requests;  ///< limits.request_rate / request_burst
+  token_bucket publishes;  ///< limits.publish_rate
+  token_bucket directs;    ///< limits.direct_rate
+  token_bucket acks;       ///< limits.ack_rate
 };
 
 client_handler::client_handler(std::shared_ptr<actors::services> svc) : svc_(std::move(svc)) {}
@@ -57,8 +75,6 @@ std::string client_handler::coalesce(std::span<const std::shared_ptr<const std::
 void client_handler::on_open(std::shared_ptr<connection> conn) {
   auto s = std::make_shared<session>();
   crypto::fill_random(s->nonce);
-  s->tokens = svc_->cfg.limits.publish_rate;
-  s->refill_ms = now_ms();
   {
     std::lock_guard lock(mutex_);
     sessions_.emplace(conn->id(), s);
@@ -93,8 +109,28 @@ void client_handler::on_hello(const std::shared_ptr<connection>& conn, session& 
   if (!crypto::verify_auth(pub.sign_pk, s.nonce, svc_->broker_id, hello->sig))
     return fail("the hello signature does not verify");
   if (hello->name && hello->name->size() > 128) return fail("name longer than 128 bytes");
+  const auto user = pub.user_id();
+  if (const auto limit = svc_->cfg.limits.connections_per_user; limit != 0) {
+    bool over = false;
+    {
+      std::lock_guard lock(mutex_);
+      auto& n = user_conns_[user];
+      over = n >= limit;
+      if (!over) ++n;
+    }
+    if (over) {
+      const auto why = "this user already has " + std::to_string(limit) +
+                       " connections, the most limits.connections_per_user allows";
+      log::info("gateway", "connection refused", {{"conn", conn->id()}, {"user", user.hex()}, {"why", why}});
+      s.refused = true;
+      send_text(conn, protocol::to_json(protocol::server::error{std::nullopt, errc::rate_limited, why}));
+      conn->close(close_policy, "too many connections for this user");
+      return;
+    }
+    s.counted = true;
+  }
   s.authenticated = true;
-  s.user = pub.user_id();
+  s.user = user;
   conn->mark_authenticated();
   persistence::user_record u;
   u.id = s.user;
@@ -109,7 +145,7 @@ void client_handler::on_hello(const std::shared_ptr<connection>& conn, session& 
 void client_handler::on_text(const std::shared_ptr<connection>& conn, std::string&& frame) {
   svc_->counters.bytes_in.fetch_add(frame.size(), std::memory_order_relaxed);
   auto s = find(conn->id());
-  if (!s) return;
+  if (!s || s->refused) return;
   if (!s->authenticated) return on_hello(conn, *s, frame);
 
   auto parsed = protocol::parse_client_frame(frame);
@@ -119,24 +155,57 @@ void client_handler::on_text(const std::shared_ptr<connection>& conn, std::strin
     return;
   }
   s->consecutive_errors = 0;
-  if (auto* p = std::get_if<protocol::client::publish>(&*parsed); p && svc_->cfg.limits.publish_rate > 0) {
-    const double rate = svc_->cfg.limits.publish_rate;
-    const auto now = now_ms();
-    s->tokens = std::min(rate, s->tokens + rate * static_cast<double>(now - s->refill_ms) / 1000.0);
-    s->refill_ms = now;
-    if (s->tokens < 1.0) {
-      send_text(conn, protocol::to_json(protocol::server::error{
-                          p->rid, errc::rate_limited,
-                          "more than " + std::to_string(svc_->cfg.limits.publish_rate) + " publishes per second"}));
-      return;
-    }
-    s->tokens -= 1.0;
-  }
+  if (!admit(conn, *s, *parsed)) return;
   // Directs have their own actor, off the directory's mailbox.
   const bool direct = std::holds_alternative<protocol::client::direct>(*parsed) ||
                       std::holds_alternative<protocol::client::ack_direct>(*parsed);
   caf::anon_send(direct ? svc_->directs : svc_->directory,
                  actors::client_request{conn, s->user, std::move(*parsed), std::nullopt});
+}
+
+bool client_handler::admit(const std::shared_ptr<connection>& conn, session& s, const protocol::client_frame& f) {
+  const auto& lim = svc_->cfg.limits;
+  const auto now = steady_us();
+  const auto kind = bucket_of(f);
+  bool ok = true;
+  std::string why;
+  switch (kind) {
+    case bucket::request:
+      ok = s.requests.take(lim.request_rate, std::max(lim.request_burst, 1u), now);
+      if (!ok)
+        why = "rate limited: more than " + std::to_string(lim.request_rate) +
+              " requests per second on this connection (limits.request_rate, burst limits.request_burst = " +
+              std::to_string(lim.request_burst) + ")";
+      break;
+    case bucket::publish:
+      ok = s.publishes.take(lim.publish_rate, lim.publish_rate, now);
+      if (!ok)
+        why = "rate limited: more than " + std::to_string(lim.publish_rate) +
+              " publishes per second on this connection (limits.publish_rate)";
+      break;
+    case bucket::direct:
+      ok = s.directs.take(lim.direct_rate, lim.direct_rate, now);
+      if (!ok)
+        why = "rate limited: more than " + std::to_string(lim.direct_rate) +
+              " direct messages per second on this connection (limits.direct_rate)";
+      break;
+    case bucket::ack:
+      ok = s.acks.take(lim.ack_rate, lim.ack_rate, now);
+      if (!ok)
+        why = "more than " + std::to_string(lim.ack_rate) + " acks per second on this connection (limits.ack_rate)";
+      break;
+  }
+  if (ok) return true;
+  if (!s.logged_limit) {
+    s.logged_limit = true;
+    log::info("gateway", "connection rate limited",
+              {{"conn", conn->id()}, {"user", s.user.hex()}, {"type", protocol::type_of(f)}, {"why", why}});
+  }
+  // Acks have no rid and no reply: the excess is dropped (a later cumulative ack or the resend
+  // of the delivery covers it). Every other request gets its error; the connection stays open.
+  if (kind != bucket::ack)
+    send_text(conn, protocol::to_json(protocol::server::error{protocol::rid_of(f), errc::rate_limited, std::move(why)}));
+  return false;
 }
 
 void client_handler::on_close(const std::shared_ptr<connection>& conn, const close_reason& why) {
@@ -148,6 +217,10 @@ void client_handler::on_close(const std::shared_ptr<connection>& conn, const clo
       s = std::move(it->second);
       sessions_.erase(it);
     }
+  }
+  if (s && s->counted) {
+    std::lock_guard lock(mutex_);
+    if (auto it = user_conns_.find(s->user); it != user_conns_.end() && --it->second == 0) user_conns_.erase(it);
   }
   svc_->counters.connections_current.fetch_sub(1, std::memory_order_relaxed);
   log::info("gateway", "connection closed",

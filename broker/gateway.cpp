@@ -3,7 +3,9 @@
 
 #include "broker/gateway.hpp"
 
+#include <algorithm>
 #include <chrono>
+#include <string>
 #include <type_traits>
 
 #include <boost/asio/as_tuple.hpp>
@@ -45,12 +47,18 @@ bool reserve_slot(gateway_state& st) {
 template <class Stream>
 class http_phase final : public detail::closable, public std::enable_shared_from_this<http_phase<Stream>> {
  public:
-  http_phase(std::shared_ptr<gateway_state> st, Stream&& stream, std::uint64_t id)
-      : st_(std::move(st)), stream_(std::move(stream)), ex_(stream_.get_executor()), id_(id) {}
+  http_phase(std::shared_ptr<gateway_state> st, Stream&& stream, std::uint64_t id, std::string address)
+      : st_(std::move(st)), stream_(std::move(stream)), ex_(stream_.get_executor()), id_(id), address_(std::move(address)) {}
+  ~http_phase() override {
+    if (!address_.empty()) st_->per_address.on_exchange_end(address_);
+  }
+  http_phase(const http_phase&) = delete;
+  http_phase& operator=(const http_phase&) = delete;
 
-  static void start(std::shared_ptr<gateway_state> st, Stream&& stream) {
+  /// `address` is the address_key the connection is counted under (empty when not counted).
+  static void start(std::shared_ptr<gateway_state> st, Stream&& stream, std::string address) {
     const auto id = st->next_id.fetch_add(1, std::memory_order_relaxed);
-    auto self = std::make_shared<http_phase>(st, std::move(stream), id);
+    auto self = std::make_shared<http_phase>(st, std::move(stream), id, std::move(address));
     if (!st->live.add(id, self)) return;  // stopping: the socket closes with `self`
     asio::co_spawn(self->ex_, run(self), asio::detached);
   }
@@ -100,6 +108,11 @@ class http_phase final : public detail::closable, public std::enable_shared_from
       if (path == opt.ws_path) {
         if (!beast::websocket::is_upgrade(req)) {
           co_await reply(req.version(), false, http::status::upgrade_required, "WebSocket upgrade required\n");
+          break;
+        }
+        if (!address_.empty() && !st_->per_address.may_upgrade(address_)) {
+          co_await reply(req.version(), false, http::status::service_unavailable,
+                         "too many connections from this address\n");
           break;
         }
         if (!reserve_slot(*st_)) {
@@ -157,19 +170,118 @@ class http_phase final : public detail::closable, public std::enable_shared_from
   Stream stream_;
   asio::any_io_executor ex_;  // the strand; stream_ is moved away at the hand-off
   std::uint64_t id_;
+  std::string address_;
   bool handed_off_ = false;
 };
 
-/// Starts the HTTP phase of an accepted connection (TLS first when configured).
+/// Starts the HTTP phase of an accepted connection (TLS first when configured), or drops it at
+/// once when its address already holds twice max_connections_per_address.
 void on_accept(const std::shared_ptr<gateway_state>& st, tcp::socket socket) {
+  std::string address;
+  if (st->options.max_connections_per_address != 0) {
+    address = detail::address_key(detail::remote_string(socket));
+    if (!address.empty() && !st->per_address.on_accept(address)) {
+      boost::system::error_code ignored;
+      socket.close(ignored);
+      return;
+    }
+  }
   if (st->tls) {
-    http_phase<tls_stream>::start(st, tls_stream(beast::tcp_stream(std::move(socket)), *st->tls));
+    http_phase<tls_stream>::start(st, tls_stream(beast::tcp_stream(std::move(socket)), *st->tls), std::move(address));
   } else {
-    http_phase<beast::tcp_stream>::start(st, beast::tcp_stream(std::move(socket)));
+    http_phase<beast::tcp_stream>::start(st, beast::tcp_stream(std::move(socket)), std::move(address));
   }
 }
 
 }  // namespace
+
+// -- connections per source address -----------------------------------------------------------
+
+namespace detail {
+
+std::string address_key(std::string_view remote) {
+  auto host = remote;
+  if (const auto colon = host.rfind(':'); colon != std::string_view::npos) host = host.substr(0, colon);
+  if (host.size() >= 2 && host.front() == '[' && host.back() == ']') host = host.substr(1, host.size() - 2);
+  boost::system::error_code ec;
+  auto a = asio::ip::make_address(std::string(host), ec);
+  if (ec) return {};
+  if (a.is_v6() && a.to_v6().is_v4_mapped()) a = asio::ip::make_address_v4(asio::ip::v4_mapped, a.to_v6());
+  if (a.is_v4()) return a.to_string();
+  auto b = a.to_v6().to_bytes();
+  std::fill(b.begin() + 8, b.end(), 0);
+  return asio::ip::address_v6(b).to_string() + "/64";
+}
+
+void address_limiter::forget_if_idle(std::unordered_map<std::string, counts>::iterator it) {
+  if (it->second.pending == 0 && it->second.open == 0) by_address_.erase(it);
+}
+
+bool address_limiter::on_accept(const std::string& key) {
+  const std::lock_guard lock(mu_);
+  auto& c = by_address_[key];
+  if (c.pending + c.open >= 2 * limit_) return false;  // at least limit_ here: the entry existed
+  ++c.pending;
+  return true;
+}
+
+void address_limiter::on_exchange_end(const std::string& key) {
+  const std::lock_guard lock(mu_);
+  auto it = by_address_.find(key);
+  if (it == by_address_.end()) return;
+  if (it->second.pending > 0) --it->second.pending;
+  forget_if_idle(it);
+}
+
+bool address_limiter::may_upgrade(const std::string& key) {
+  const std::lock_guard lock(mu_);
+  auto it = by_address_.find(key);
+  return it == by_address_.end() || it->second.open < limit_;
+}
+
+void address_limiter::on_open(std::shared_ptr<connection> conn) {
+  const auto key = address_key(conn->remote());
+  bool over = false;
+  if (!key.empty()) {
+    const std::lock_guard lock(mu_);
+    auto& c = by_address_[key];
+    over = c.open >= limit_;
+    if (over) {
+      refused_.insert(conn->id());
+      refused_count_.store(refused_.size(), std::memory_order_relaxed);
+    } else {
+      ++c.open;
+    }
+  }
+  if (!over) return inner_.on_open(std::move(conn));
+  conn->close(1008, "too many connections from this address");
+}
+
+void address_limiter::on_text(const std::shared_ptr<connection>& conn, std::string&& frame) {
+  if (refused_count_.load(std::memory_order_relaxed) != 0) {
+    const std::lock_guard lock(mu_);
+    if (refused_.contains(conn->id())) return;
+  }
+  inner_.on_text(conn, std::move(frame));
+}
+
+void address_limiter::on_close(const std::shared_ptr<connection>& conn, const close_reason& why) {
+  const auto key = address_key(conn->remote());
+  {
+    const std::lock_guard lock(mu_);
+    if (refused_.erase(conn->id()) != 0) {
+      refused_count_.store(refused_.size(), std::memory_order_relaxed);
+      return;  // the handler never saw it open
+    }
+    if (auto it = by_address_.find(key); !key.empty() && it != by_address_.end()) {
+      if (it->second.open > 0) --it->second.open;
+      forget_if_idle(it);
+    }
+  }
+  inner_.on_close(conn, why);
+}
+
+}  // namespace detail
 
 struct gateway::impl {
   explicit impl(std::shared_ptr<gateway_state> state) : st(std::move(state)), listener(st->ioc, "gateway") {}

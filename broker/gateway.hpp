@@ -33,6 +33,9 @@ struct gateway_options {
   std::uint32_t handshake_timeout_ms = 10000;  ///< TLS + HTTP upgrade must finish within this
   std::uint32_t close_timeout_ms = 5000;   ///< a close that has not finished by then drops the socket
   std::size_t max_connections = 100000;    ///< further upgrades get HTTP 503
+  /// WebSocket connections one source address (IPv6: one /64) may hold; 0 = unlimited. Further
+  /// upgrades get HTTP 503; at twice this many (upgraded or not) new TCP connections are dropped.
+  std::size_t max_connections_per_address = 0;
   std::size_t slow_consumer_bytes = 8388608;  ///< queued bytes that disconnect a reader (1008)
   std::size_t send_window_bytes = 2097152;    ///< connection::offer() queues up to this many bytes
   std::uint32_t stall_timeout_ms = 30000;     ///< a queue that does not move for this long: 1008

@@ -142,6 +142,7 @@ int main(int argc, char** argv) {
   gw.auth_timeout_ms = static_cast<std::uint32_t>(cfg.gateway.auth_timeout_ms.count());
   gw.idle_timeout = static_cast<std::uint32_t>(cfg.gateway.idle_timeout.count());
   gw.max_connections = cfg.gateway.max_connections;
+  gw.max_connections_per_address = cfg.limits.connections_per_address;
   gw.slow_consumer_bytes = cfg.limits.slow_consumer_bytes;
   // The window leaves room below the hard bound for replies and pushes queued meanwhile.
   gw.send_window_bytes = std::min<std::uint64_t>(cfg.limits.send_window_bytes, cfg.limits.slow_consumer_bytes / 2);

@@ -94,14 +94,24 @@ struct events_config {
   friend bool operator==(const events_config&, const events_config&) = default;
 };
 
-/// [limits]: per-connection bounds.
+/// [limits]: per-connection bounds and per-user quotas (docs/operations.md, "Limits and quotas").
+/// Rates are token buckets; a rate of 0 turns that limit off.
 struct limits_config {
   std::uint64_t slow_consumer_bytes = 8388608;  ///< queued bytes that disconnect a reader
   std::uint32_t max_inflight = 1000;            ///< unacked deliveries per connection
-  std::uint32_t publish_rate = 0;               ///< publishes per second; 0 = unlimited
+  std::uint32_t request_rate = 200;     ///< requests/s per connection but publish, direct and acks
+  std::uint32_t request_burst = 1000;   ///< requests a connection may make at once
+  std::uint32_t publish_rate = 2000;    ///< publishes/s per connection (burst: one second's worth)
+  std::uint32_t direct_rate = 100;      ///< directs/s per connection (burst: one second's worth)
+  std::uint32_t ack_rate = 5000;        ///< ack + ack_direct/s per connection; excess is dropped
+  std::uint32_t connections_per_user = 16;       ///< authenticated connections of one user
+  std::uint32_t connections_per_address = 2000;  ///< WebSocket connections from one address
+  std::uint32_t groups_per_user = 1000;          ///< groups one user may own
+  std::uint32_t members_added_per_minute = 60;   ///< per group: joins and broker-custody adds
+  std::uint32_t joins_per_minute = 6;            ///< per user and group
+  std::uint64_t direct_pending_bytes = 67108864;  ///< unread direct bytes per sender and recipient
   std::uint64_t send_window_bytes = 2097152;    ///< queued bytes a backlog or catch-up stream keeps
   std::chrono::milliseconds stall_timeout_ms{30000};  ///< a queue that does not move: slow consumer
-  std::uint64_t direct_pending_bytes = 67108864;  ///< unread direct bytes per sender and recipient
 
   friend bool operator==(const limits_config&, const limits_config&) = default;
 };

@@ -10,6 +10,7 @@
 #include <boost/asio/io_context.hpp>
 #include <boost/asio/ssl/context.hpp>
 
+#include "broker/detail/address_limits.hpp"
 #include "broker/detail/live_set.hpp"
 #include "broker/gateway.hpp"
 
@@ -20,9 +21,13 @@ namespace asio = boost::asio;
 /// The gateway's shared state; see gateway.cpp for the listener and ws_session.cpp for sessions.
 struct gateway_state {
   gateway_state(gateway_options o, connection_handler& h)
-      : options(std::move(o)), handler(h), ioc(options.io_threads <= 1 ? 1 : static_cast<int>(options.io_threads)) {}
+      : options(std::move(o)),
+        per_address(h, options.max_connections_per_address),
+        handler(options.max_connections_per_address != 0 ? per_address : h),
+        ioc(options.io_threads <= 1 ? 1 : static_cast<int>(options.io_threads)) {}
 
   const gateway_options options;
+  address_limiter per_address;  ///< in use (as `handler`) when max_connections_per_address != 0
   connection_handler& handler;
   asio::io_context ioc;
   std::shared_ptr<asio::ssl::context> tls;  ///< null for plain ws://

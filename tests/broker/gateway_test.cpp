@@ -232,6 +232,29 @@ TEST_CASE("gateway refuses upgrades past max_connections with 503", "[gateway]")
   CHECK(ws_client::connect(g.ws()));
 }
 
+TEST_CASE("gateway refuses upgrades past max_connections_per_address with 503; the handler sees only the others",
+          "[gateway][quotas]") {
+  auto o = test_options();
+  o.max_connections_per_address = 2;
+  running_gateway g(o);
+  auto a = g.connect();
+  auto b = g.connect();
+  int status = 0;
+  std::string error;
+  CHECK_FALSE(ws_client::connect(g.ws(), &error, &status));
+  CHECK(status == 503);
+  // The echo handler works through the limiter as before.
+  REQUIRE(a->send_text("ping"));
+  CHECK(a->read_text() == "ping");
+  a->close();
+  const auto first = g.handler.opened(0);
+  REQUIRE(first);
+  REQUIRE(g.handler.closed(first->id()));
+  auto c = ws_client::connect(g.ws());
+  CHECK(c);
+  CHECK_FALSE(g.handler.opened(3, 300ms));  // a, b and c only
+}
+
 TEST_CASE("gateway disconnects a slow consumer with 1008 and spares the others", "[gateway]") {
   auto o = test_options();
   o.slow_consumer_bytes = 1 << 20;

@@ -73,6 +73,16 @@ max_events = 500
 slow_consumer_bytes = 1048576
 max_inflight = 64
 publish_rate = 100
+request_rate = 50
+request_burst = 75
+direct_rate = 5
+ack_rate = 0
+connections_per_user = 4
+connections_per_address = 0
+groups_per_user = 10
+members_added_per_minute = 30
+joins_per_minute = 2
+direct_pending_bytes = 1048576
 [log]
 level = "debug"
 format = "json"
@@ -118,6 +128,16 @@ format = "json"
   CHECK(c.limits.slow_consumer_bytes == 1048576);
   CHECK(c.limits.max_inflight == 64);
   CHECK(c.limits.publish_rate == 100);
+  CHECK(c.limits.request_rate == 50);
+  CHECK(c.limits.request_burst == 75);
+  CHECK(c.limits.direct_rate == 5);
+  CHECK(c.limits.ack_rate == 0);
+  CHECK(c.limits.connections_per_user == 4);
+  CHECK(c.limits.connections_per_address == 0);
+  CHECK(c.limits.groups_per_user == 10);
+  CHECK(c.limits.members_added_per_minute == 30);
+  CHECK(c.limits.joins_per_minute == 2);
+  CHECK(c.limits.direct_pending_bytes == 1048576);
   CHECK(c.log.level == "debug");
   CHECK(c.log.format == "json");
 }

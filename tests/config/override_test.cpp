@@ -94,3 +94,22 @@ TEST_CASE("apply_override leaves rules that span keys to validate", "[config][ov
   REQUIRE(apply_override(c, "gateway.tls_key=k.pem"));
   CHECK(validate(c));
 }
+
+TEST_CASE("the quota keys turn off with 0, except request_burst", "[config][override][limits]") {
+  config c;
+  for (const char* key : {"request_rate", "publish_rate", "direct_rate", "ack_rate", "connections_per_user",
+                          "connections_per_address", "groups_per_user", "members_added_per_minute",
+                          "joins_per_minute"}) {
+    INFO(key);
+    CHECK(apply_override(c, std::string("limits.") + key + "=0"));
+  }
+  CHECK(c.limits.request_rate == 0);
+  CHECK(c.limits.connections_per_address == 0);
+  CHECK(override_error("limits.request_burst=0") ==
+        "--set limits.request_burst: must be between 1 and 1000000, got 0");
+  CHECK(apply_override(c, "limits.direct_pending_bytes=0"));  // 0 = off
+  CHECK(override_error("limits.send_window_bytes=10") ==
+        "--set limits.send_window_bytes: must be at least 1024, got 10");
+  REQUIRE(apply_override(c, "limits.direct_pending_bytes=1048576"));
+  CHECK(c.limits.direct_pending_bytes == 1048576);
+}
