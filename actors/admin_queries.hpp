@@ -51,8 +51,35 @@ struct message_snapshot {
   std::uint64_t ts_ms = 0;
   std::uint32_t recipient_count = 0;
   std::uint32_t delivery_attempts = 0;     ///< sends to recipients, retries and backlogs included
-  std::uint32_t remaining_recipients = 0;  ///< recipients that have not acknowledged it
+  std::uint32_t remaining_recipients = 0;  ///< recipients that have not acknowledged it (failed or pending)
+  // Its recipients (members of the group) by outcome so far, each in user id order.
+  std::vector<id16> delivered;  ///< acknowledged it
+  std::vector<id16> failed;     ///< ran out of delivery attempts
+  std::vector<id16> pending;    ///< not yet acknowledged, attempts left
 };
+
+/// The final status of a message whose recipients ended so: delivered when none failed or
+/// expired (also with no recipients at all), partial when some did and some got it, otherwise
+/// failed when any ran out of attempts, else expired. While any recipient is pending the
+/// status is "pending" instead.
+[[nodiscard]] inline persistence::message_outcome_status settled_status(std::size_t delivered, std::size_t failed,
+                                                                        std::size_t expired) {
+  using st = persistence::message_outcome_status;
+  if (failed == 0 && expired == 0) return st::delivered;
+  if (delivered > 0) return st::partial;
+  return failed > 0 ? st::failed : st::expired;
+}
+
+/// "delivered", "expired", "failed" or "partial".
+[[nodiscard]] inline const char* to_string(persistence::message_outcome_status s) {
+  switch (s) {
+    case persistence::message_outcome_status::delivered: return "delivered";
+    case persistence::message_outcome_status::expired: return "expired";
+    case persistence::message_outcome_status::failed: return "failed";
+    case persistence::message_outcome_status::partial: return "partial";
+  }
+  return "unknown";
+}
 
 using group_snapshot_done = std::function<void(std::optional<group_snapshot>)>;
 using message_snapshot_done = std::function<void(std::optional<message_snapshot>)>;

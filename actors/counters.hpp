@@ -64,7 +64,7 @@ struct broker_counters {
   std::array<std::atomic<std::uint64_t>, event_type_count> events{};  ///< per event type
   std::atomic<std::uint64_t> keys_generated{0};     ///< group keys generated (broker custody)
   std::atomic<std::uint64_t> keys_distributed{0};   ///< wrapped keys stored for members
-  std::atomic<std::uint64_t> key_rotations{0};      ///< rotations by policy (age, count) or the admin API
+  std::atomic<std::uint64_t> key_rotations{0};      ///< rotations by policy (age, count) or the admin API, once stored
   std::atomic<std::uint64_t> connections_current{0};
   std::atomic<std::uint64_t> connections_total{0};
   std::atomic<std::int64_t> pending_messages{0};    ///< stored group messages not yet deleted

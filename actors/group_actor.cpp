@@ -2,11 +2,16 @@
 
 #include <algorithm>
 #include <chrono>
+#include <map>
+#include <memory>
+#include <utility>
+#include <vector>
 
 #include "actors/events.hpp"
 #include "actors/group_state.hpp"
 #include "common/log.hpp"
 #include "common/time.hpp"
+#include "persistence/keys.hpp"
 #include "protocol/codec.hpp"
 
 namespace sealcast::actors {
@@ -32,7 +37,12 @@ caf::behavior group_behavior(group_actor_t* self) {
   const auto retry = std::chrono::seconds(std::max<std::int64_t>(1, st.svc->cfg.pubsub.retry_interval.count()));
   self->delayed_send(self, retry, retry_atom::value);
   self->set_exit_handler([self](const caf::exit_msg& msg) {
-    self->state.flush_cursors();
+    auto& s = self->state;
+    // A member whose change is still being written keeps its stored row: its old state written
+    // now could land after the change.
+    if (s.change_subject)
+      if (auto* m = s.find_member(*s.change_subject)) m->dirty = false;
+    s.flush_cursors();
     self->quit(msg.reason);
   });
   return {
@@ -76,21 +86,35 @@ caf::behavior group_behavior(group_actor_t* self) {
         s.maybe_rotate_by_policy();
         s.maybe_offer_idle();
       },
-      [self](clean_atom) {
-        self->state.touched();
-        self->state.clean_tick();
-      },
       [self](stop_atom) {
         // The directory accepted the offer and forgot this actor: what it holds is stored.
         self->state.flush_cursors();
         self->quit();
       },
+      [self](clean_atom) {
+        auto& s = self->state;
+        s.touched();
+        if (s.change_subject) {
+          s.clean_after_change = true;  // it flushes cursors: after the change (change_subject)
+          return;
+        }
+        s.clean_tick();
+      },
       [self](flush_atom) {
-        self->state.cursor_flush_scheduled = false;
-        self->state.flush_cursors();
+        auto& s = self->state;
+        s.cursor_flush_scheduled = false;
+        if (s.change_subject) {
+          s.flush_after_change = true;
+          return;
+        }
+        s.flush_cursors();
       },
       [self](rotate_request& r) {
         self->state.touched();
+        if (self->state.defunct) {
+          if (r.done) r.done(0, error{errc::not_found, "unknown group"});
+          return;
+        }
         if (self->state.changing) {
           if (r.done) r.done(0, error{errc::rekey_pending, "a membership change is in progress; try again"});
           return;
@@ -100,11 +124,15 @@ caf::behavior group_behavior(group_actor_t* self) {
       [self](deadline_atom, std::uint64_t epoch) { self->state.on_rekey_deadline(epoch); },
       [self](group_query& q) {
         self->state.touched();
-        if (q.done) q.done(self->state.snapshot());
+        if (!q.done) return;
+        if (self->state.defunct) return q.done(std::nullopt);
+        q.done(self->state.snapshot());
       },
       [self](message_query& q) {
         self->state.touched();
-        if (q.done) q.done(self->state.message_status(q.seq, q.id));
+        if (!q.done) return;
+        if (self->state.defunct) return q.done(std::nullopt);
+        q.done(self->state.message_status(q.seq, q.id));
       },
   };
 }
@@ -159,6 +187,19 @@ bool group_state::load(const id16& group) {
     gap.dead = true;
     window.push_back(std::move(gap));
   }
+  // Failed deliveries of the stored messages; rows of messages gone meanwhile are dropped.
+  if (auto failures = store.delivery_failures_of(group)) {
+    persistence::write_batch stale;
+    for (auto& f : *failures) {
+      auto* e = entry(f.seq);
+      if (e && !e->dead) {
+        failed_deliveries[f.seq].push_back(f.user);  // rows come in seq, then user order
+      } else if (stale.empty() || stale.ops().back().key != persistence::keys::prefix(group, f.seq)) {
+        stale.delete_delivery_failures(group, f.seq, f.seq + 1);
+      }
+    }
+    if (!stale.empty()) svc->writer->submit(std::move(stale), nullptr);
+  }
   for (auto& [id, m] : members) skip_settled(m);
   load_key_holders(rec.epoch);
   if (rec.pending_epoch != 0 && rec.pending_epoch != rec.epoch) load_key_holders(rec.pending_epoch);
@@ -200,14 +241,19 @@ void group_state::create(group_creation& c) {
   window_base = rec.next_seq;
   persistence::write_batch batch;
   const auto now = now_ms();
+  // The members enter memory once the creation is stored.
+  std::map<id16, member_state> founding;
   for (auto& [user, role] : c.members) {
     member_state m;
     m.rec = persistence::member_record{rec.id, user.id, role, now, 0, rec.next_seq};
     m.kx_pk = user.kx_pk;
     m.sign_pk = user.sign_pk;
     batch.put_member(m.rec);
-    members.emplace(user.id, std::move(m));
+    founding.emplace(user.id, std::move(m));
   }
+  std::vector<persistence::manifest_member> next;
+  next.reserve(founding.size());
+  for (auto& [id, m] : founding) next.push_back({id, m.kx_pk, m.rec.role});
   // Genesis (docs/protocol.md 6.5): the creator as owner first, then the others in order.
   std::vector<persistence::change_record> genesis;
   for (auto& [user, role] : c.members)
@@ -216,25 +262,44 @@ void group_state::create(group_creation& c) {
   changing = true;
   auto conn = c.conn;
   auto rid = c.rid;
-  svc->emit(event{event_type::group_created, rec.id, rec.owner, std::nullopt,
-                  event_data({{"name", rec.name},
-                              {"custody", protocol::to_string(static_cast<protocol::key_custody>(rec.custody))},
-                              {"members", members.size()}})});
-  for (auto& [id, m] : members) svc->emit(event{event_type::member_joined, rec.id, id, std::nullopt, "{}"});
-  log::info("group", "group created",
-            {{"group", rec.id.hex()}, {"owner", rec.owner.hex()}, {"members", members.size()}});
-  start_epoch("created", true, std::move(genesis), std::move(batch), [this, conn, rid](std::uint64_t epoch, const std::optional<error>&) {
-    // In client custody the group has no key until the first rekey: epoch 0 (PROTOCOL.md 5).
-    const auto reported = rec.custody == persistence::key_custody::client ? rec.epoch : epoch;
-    reply(conn, protocol::make_ok(rid, protocol::create_group_result{rec.id, reported}));
-    // Ask the directory which members are online so that they receive the key and messages.
-    for (auto& [id, m] : members) self->send(svc->directory, online_atom::value, rec.id, id);
-    finish_change();
-  });
+  auto founded = std::make_shared<std::map<id16, member_state>>(std::move(founding));
+  start_epoch(
+      "created", true, std::move(genesis), std::move(next), std::move(batch),
+      [this, conn, rid](std::uint64_t epoch, const std::optional<error>& err) {
+        if (err) {
+          // Nothing was stored: the group does not exist, and this actor refuses everything
+          // sent to it from now on.
+          defunct = true;
+          reply_error(conn, rid, errc::internal, "the group could not be created: " + err->message);
+          finish_change();
+          return;
+        }
+        // In client custody the group has no key until the first rekey: epoch 0 (PROTOCOL.md 5).
+        const auto reported = rec.custody == persistence::key_custody::client ? rec.epoch : epoch;
+        reply(conn, protocol::make_ok(rid, protocol::create_group_result{rec.id, reported}));
+        // Ask the directory which members are online so that they receive the key and messages.
+        for (auto& [id, m] : members) self->send(svc->directory, online_atom::value, rec.id, id);
+        finish_change();
+      },
+      [this, founded] {
+        // Stored: the members exist now, and the creation's events precede its first key_rotated.
+        members = std::move(*founded);
+        svc->emit(event{event_type::group_created, rec.id, rec.owner, std::nullopt,
+                        event_data({{"name", rec.name},
+                                    {"custody", protocol::to_string(static_cast<protocol::key_custody>(rec.custody))},
+                                    {"members", members.size()}})});
+        for (auto& [id, m] : members) svc->emit(event{event_type::member_joined, rec.id, id, std::nullopt, "{}"});
+        log::info("group", "group created",
+                  {{"group", rec.id.hex()}, {"owner", rec.owner.hex()}, {"members", members.size()}});
+      });
 }
 
 void group_state::finish_change() {
   changing = false;
+  change_subject.reset();
+  // What waited for the change: cursor flushes and the cleanup that writes member rows.
+  if (std::exchange(clean_after_change, false)) clean_tick();
+  if (std::exchange(flush_after_change, false)) flush_cursors();
   while (!stash.empty() && !changing) {
     auto req = std::move(stash.front());
     stash.pop_front();
@@ -308,6 +373,11 @@ void group_state::push_to_members(const std::shared_ptr<const std::string>& fram
 void group_state::handle(client_request& req) {
   auto& conn = req.conn;
   const id16 user = req.user;
+  if (defunct) {
+    if (auto rid = protocol::rid_of(req.frame))
+      reply_error(conn, *rid, errc::internal, "the group could not be created; create it again");
+    return;
+  }
   std::visit(
       overloaded{
           [&](pc::publish& p) { accept_publish(req, p); },
@@ -415,6 +485,30 @@ void group_state::handle(client_request& req) {
       req.frame);
 }
 
+namespace {
+
+/// `members` (in user id order) with `m` inserted, replaced or, when `remove`, taken out.
+std::vector<persistence::manifest_member> with_member(std::vector<persistence::manifest_member> members,
+                                                      const persistence::manifest_member& m, bool remove = false) {
+  auto it = std::lower_bound(members.begin(), members.end(), m.user,
+                             [](const persistence::manifest_member& a, const id16& b) { return a.user < b; });
+  const bool found = it != members.end() && it->user == m.user;
+  if (remove) {
+    if (found) members.erase(it);
+  } else if (found) {
+    *it = m;
+  } else {
+    members.insert(it, m);
+  }
+  return members;
+}
+
+}  // namespace
+
+// A membership change touches memory only once its write is durable: until then the actor is
+// exactly what the store holds, and a change that could not be stored answers `internal` and
+// sends nothing else (no key frame, member frame or event).
+
 void group_state::admit_member(const connection_ptr& conn, const protocol::request_id& rid,
                                const persistence::user_record& user, persistence::member_role role,
                                std::string reason, persistence::change_record change) {
@@ -426,38 +520,50 @@ void group_state::admit_member(const connection_ptr& conn, const protocol::reque
   m.sent_seq = m.rec.acked_seq;
   persistence::write_batch batch;
   batch.put_member(m.rec);
-  members.emplace(user.id, std::move(m));
+  auto next = with_member(manifest_members(), {user.id, user.kx_pk, role});
   changing = true;
   const id16 added = user.id;
-  start_epoch(std::move(reason), false, {std::move(change)}, std::move(batch), [this, conn, rid, added](std::uint64_t epoch, const std::optional<error>&) {
-    svc->emit(event{event_type::member_joined, rec.id, added, std::nullopt, "{}"});
-    reply(conn, protocol::make_ok(rid, protocol::epoch_result{epoch}));
-    push_to_members(
-        std::make_shared<const std::string>(member_frame(rec.id, added, protocol::member_action::joined, epoch)));
-    self->send(svc->directory, online_atom::value, rec.id, added);
-    finish_change();
-  });
+  start_epoch(std::move(reason), false, {std::move(change)}, std::move(next), std::move(batch),
+              [this, conn, rid, added, m = std::move(m)](std::uint64_t epoch, const std::optional<error>& err) mutable {
+                if (err) {
+                  reply_error(conn, rid, err->code, err->message);
+                  finish_change();
+                  return;
+                }
+                members.emplace(added, std::move(m));
+                svc->emit(event{event_type::member_joined, rec.id, added, std::nullopt, "{}"});
+                reply(conn, protocol::make_ok(rid, protocol::epoch_result{epoch}));
+                push_to_members(std::make_shared<const std::string>(
+                    member_frame(rec.id, added, protocol::member_action::joined, epoch)));
+                self->send(svc->directory, online_atom::value, rec.id, added);
+                finish_change();
+              });
 }
 
 void group_state::remove_member(const connection_ptr& conn, const protocol::request_id& rid, const id16& user,
                                 protocol::member_action action, persistence::change_record change) {
-  auto it = members.find(user);
-  auto leaving = std::move(it->second);
-  members.erase(it);
   persistence::write_batch batch;
   batch.delete_member(rec.id, user);
+  auto next = with_member(manifest_members(), {user, {}, member_role::member}, true);
   changing = true;
-  auto frame_for_leaver = leaving.conns;
+  change_subject = user;
   start_epoch(action == protocol::member_action::left ? "member left" : "member removed", true, {std::move(change)},
-              std::move(batch),
-              [this, conn, rid, user, action, leaving = std::move(leaving)](std::uint64_t epoch, const std::optional<error>&) {
+              std::move(next), std::move(batch),
+              [this, conn, rid, user, action](std::uint64_t epoch, const std::optional<error>& err) {
+                if (err) {
+                  reply_error(conn, rid, err->code, err->message);
+                  finish_change();
+                  return;
+                }
+                auto leaving = members.extract(user);
                 svc->emit(event{event_type::member_left, rec.id, user, std::nullopt,
                                 std::string("{\"reason\":\"") +
                                     (action == protocol::member_action::left ? "left" : "removed") + "\"}"});
                 reply(conn, protocol::make_ok(rid, protocol::epoch_result{epoch}));
                 auto frame = std::make_shared<const std::string>(member_frame(rec.id, user, action, epoch));
                 push_to_members(frame);
-                for (auto& c : leaving.conns) c->send(frame);
+                if (!leaving.empty())
+                  for (auto& c : leaving.mapped().conns) c->send(frame);
                 delete_delivered();
                 finish_change();
               });
@@ -466,14 +572,24 @@ void group_state::remove_member(const connection_ptr& conn, const protocol::requ
 void group_state::change_role(const connection_ptr& conn, const protocol::request_id& rid, const id16& user,
                               persistence::member_role role, persistence::change_record change) {
   auto* m = find_member(user);
-  m->rec.role = role;
+  auto updated = m->rec;
+  updated.role = role;
   persistence::write_batch batch;
-  batch.put_member(m->rec);
+  batch.put_member(updated);
+  auto next = with_member(manifest_members(), {user, m->kx_pk, role});
   changing = true;
-  start_epoch("role changed", false, {std::move(change)}, std::move(batch),
-              [this, conn, rid](std::uint64_t epoch, const std::optional<error>& err) {
-                if (err) reply_error(conn, rid, err->code, err->message);
-                else reply(conn, protocol::make_ok(rid, protocol::epoch_result{epoch}));
+  change_subject = user;
+  start_epoch("role changed", false, {std::move(change)}, std::move(next), std::move(batch),
+              [this, conn, rid, user, role](std::uint64_t epoch, const std::optional<error>& err) {
+                if (err) {
+                  reply_error(conn, rid, err->code, err->message);
+                  finish_change();
+                  return;
+                }
+                // The row was written with the cursor of the request; a cursor moved meanwhile
+                // is dirty and its flush (held until finish_change) writes the new role too.
+                if (auto* target = find_member(user)) target->rec.role = role;
+                reply(conn, protocol::make_ok(rid, protocol::epoch_result{epoch}));
                 finish_change();
               });
 }

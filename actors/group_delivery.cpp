@@ -149,11 +149,7 @@ void group_state::accept_publish(client_request& req, protocol::client::publish&
   commit(std::move(batch), [this, seq, conn, rid, size](const write_done& w) {
     auto* e = entry(seq);
     if (!e) return;
-    if (!w.ok) {
-      e->dead = true;
-      log::error("group", "publish write failed", {{"group", rec.id.hex()}, {"error", w.error}});
-      return reply_error(conn, rid, errc::internal, "the message could not be stored");
-    }
+    if (!w.ok) return publish_not_stored(seq, conn, rid, w.error);
     e->durable = true;
     svc->counters.pending_messages.fetch_add(1, std::memory_order_relaxed);
     reply(conn, protocol::make_ok(rid, protocol::publish_result{e->id, seq, e->ts_ms}));
@@ -364,6 +360,7 @@ void group_state::retry_tick() {
         if (!e || !is_recipient(*e, m)) continue;
         svc->emit(event{event_type::message_failed, rec.id, id, e->id,
                         event_data({{"seq", s}, {"attempts", m.attempts}, {"reason", "unacknowledged"}})});
+        note_failed_delivery(*e, id, m.attempts);
       }
       m.rec.acked_seq = m.sent_seq;
       m.dirty = true;

@@ -241,7 +241,8 @@ void group_state::prune_key_holders() {
 }
 
 void group_state::start_epoch(std::string reason, bool removal, std::vector<persistence::change_record> changes,
-                              persistence::write_batch extra, epoch_done done) {
+                              std::vector<persistence::manifest_member> next_members, persistence::write_batch extra,
+                              epoch_done done, std::function<void()> stored) {
   const auto now = now_ms();
   if (rec.custody == persistence::key_custody::client) {
     // The broker never sees K_e: queue the signed changes and ask an admin to commit them.
@@ -252,12 +253,13 @@ void group_state::start_epoch(std::string reason, bool removal, std::vector<pers
     next.rekey_requested_ms = now;
     next.pending_changes.insert(next.pending_changes.end(), changes.begin(), changes.end());
     extra.put_group(next);
-    commit(std::move(extra), [this, next, done = std::move(done)](const write_done& w) {
+    commit(std::move(extra), [this, next, done = std::move(done), stored = std::move(stored)](const write_done& w) {
       if (!w.ok) {
         log::error("group", "membership write failed", {{"group", rec.id.hex()}, {"error", w.error}});
         done(rec.epoch, error{errc::internal, "the change could not be stored: " + w.error});
         return;
       }
+      if (stored) stored();
       rec = next;
       key_holders.try_emplace(rec.pending_epoch);  // nobody holds the pending epoch's key yet
       rekey_tried.clear();
@@ -279,7 +281,7 @@ void group_state::start_epoch(std::string reason, bool removal, std::vector<pers
   er.custody = rec.custody;
   er.policy = rec.policy;
   if (const auto* prev = epoch_rec(rec.epoch)) er.prev_hash = prev->manifest_hash;
-  er.members = manifest_members();
+  er.members = std::move(next_members);
   er.changes = std::move(changes);
   er.issuer = svc->broker_id;
   er.created_ms = now;
@@ -288,20 +290,19 @@ void group_state::start_epoch(std::string reason, bool removal, std::vector<pers
   const auto man = manifest_of(er);
   er.manifest_hash = man.hash();
   er.signature = man.sign(svc->broker->signer());
-  // HPKE wrap to every member: two X25519 multiplications each, so spread over the cores.
-  std::vector<const member_state*> order;
-  order.reserve(members.size());
-  for (auto& [id, m] : members) order.push_back(&m);
+  // HPKE wrap to every member of the new epoch: two X25519 multiplications each, so spread
+  // over the cores.
+  const auto& order = er.members;
   std::vector<std::optional<persistence::wrapped_key>> blobs(order.size());
   auto wrap_range = [&](std::size_t from, std::size_t to) {
     auto ready = svc->ephemerals ? svc->ephemerals->take(to - from) : std::vector<crypto::hpke_ephemeral>{};
     for (std::size_t i = from; i < to; ++i) {
       result<bytes> w = error{errc::internal, "not wrapped"};
       if (!ready.empty()) {
-        w = crypto::wrap_group_key(std::move(ready.back()), order[i]->kx_pk, rec.id, e, key);
+        w = crypto::wrap_group_key(std::move(ready.back()), order[i].kx_pk, rec.id, e, key);
         ready.pop_back();
       } else {
-        w = crypto::wrap_group_key(order[i]->kx_pk, rec.id, e, key);
+        w = crypto::wrap_group_key(order[i].kx_pk, rec.id, e, key);
       }
       if (!w || w->size() != 80) continue;
       persistence::wrapped_key blob{};
@@ -323,7 +324,7 @@ void group_state::start_epoch(std::string reason, bool removal, std::vector<pers
   std::vector<std::pair<id16, persistence::wrapped_key>> fresh;
   fresh.reserve(order.size());
   for (std::size_t i = 0; i < order.size(); ++i) {
-    const auto& id = order[i]->rec.user;
+    const auto& id = order[i].user;
     if (!blobs[i]) {
       log::error("group", "could not wrap the group key", {{"group", rec.id.hex()}, {"user", id.hex()}});
       continue;
@@ -339,13 +340,14 @@ void group_state::start_epoch(std::string reason, bool removal, std::vector<pers
   extra.put_epoch(er);
   extra.put_group(next);
   const auto build_us = steady_us() - started_us;
-  commit(std::move(extra), [this, er = std::move(er), next, wrapped, reason = std::move(reason),
-                            done = std::move(done), build_us, fresh = std::move(fresh)](const write_done& w) mutable {
+  commit(std::move(extra), [this, er = std::move(er), next, wrapped, reason = std::move(reason), done = std::move(done),
+                            stored = std::move(stored), build_us, fresh = std::move(fresh)](const write_done& w) mutable {
     if (!w.ok) {
       log::error("group", "epoch write failed", {{"group", rec.id.hex()}, {"error", w.error}});
       done(rec.epoch, error{errc::internal, "the new epoch could not be stored: " + w.error});
       return;
     }
+    if (stored) stored();
     // Keep the prior epoch's grace bookkeeping: only the new epoch's rules matter now.
     rec.epoch = next.epoch;
     rec.epoch_created_ms = next.epoch_created_ms;
@@ -393,14 +395,16 @@ void group_state::rotate(rotate_request& r) {
     return;
   }
   changing = true;
-  svc->counters.key_rotations.fetch_add(1, std::memory_order_relaxed);
   log::info("group", "rotation started", {{"group", rec.id.hex()}, {"reason", r.reason},
                                           {"custody", rec.custody == persistence::key_custody::client ? "client" : "broker"}});
   auto done = std::move(r.done);
-  start_epoch(r.reason, false, {}, {}, [this, done = std::move(done)](std::uint64_t epoch, std::optional<error> err) {
-    if (done) done(epoch, std::move(err));
-    finish_change();
-  });
+  start_epoch(r.reason, false, {}, manifest_members(), {},
+              [this, done = std::move(done)](std::uint64_t epoch, std::optional<error> err) {
+                // Counted once stored: a rotation that could not be written did not happen.
+                if (!err) svc->counters.key_rotations.fetch_add(1, std::memory_order_relaxed);
+                if (done) done(epoch, std::move(err));
+                finish_change();
+              });
 }
 
 // -- client custody ---------------------------------------------------------------------------
@@ -546,7 +550,9 @@ void group_state::on_rekey(client_request& req, protocol::client::rekey& r) {
   commit(std::move(batch), [this, conn, rid, next, er = std::move(er), issuer, count,
                             wrapped = std::move(wrapped)](const write_done& w) mutable {
     if (!w.ok) {
-      reply_error(conn, rid, errc::internal, "the rekey could not be stored");
+      // Nothing changed: the pending epoch stays pending and is asked for again at its deadline.
+      log::error("group", "rekey write failed", {{"group", rec.id.hex()}, {"epoch", er.epoch}, {"error", w.error}});
+      reply_error(conn, rid, errc::internal, "the rekey could not be stored: " + w.error);
       finish_change();
       return;
     }

@@ -64,7 +64,17 @@ struct pending_message {
 };
 
 /// How start_epoch ends: the epoch to report, and the error when the change was not stored.
+/// On an error nothing in the actor has changed: the caller answers `internal` and sends nothing
+/// else. On success the caller applies its change to memory (member map, roles) first.
 using epoch_done = std::function<void(std::uint64_t epoch, std::optional<error> err)>;
+
+/// A message's recipients (members of the group) by what happened to their delivery, each in
+/// user id order.
+struct recipient_split {
+  std::vector<id16> delivered;  ///< acknowledged it
+  std::vector<id16> failed;     ///< ran out of delivery attempts
+  std::vector<id16> unacked;    ///< neither yet: pending while stored, expired once settled
+};
 
 struct group_state;
 using group_actor_t = caf::stateful_actor<group_state>;
@@ -105,6 +115,18 @@ struct group_state {
   bool changing = false;                   ///< a membership/epoch change is being committed
   std::deque<client_request> stash;        ///< requests held while `changing`
   bool cursor_flush_scheduled = false;
+  /// The member whose stored row the change being committed rewrites (remove, role): no cursor
+  /// flush may write its old state meanwhile, so flushes and cleanups wait for finish_change.
+  std::optional<id16> change_subject;
+  bool flush_after_change = false;
+  bool clean_after_change = false;
+  /// The creation write failed: the group does not exist; every request is refused.
+  bool defunct = false;
+  /// Recipients whose delivery ran out of attempts, by seq of a stored message (mirrors the
+  /// delivery_failures family; what a message's outcome says `failed` for).
+  std::map<std::uint64_t, std::vector<id16>> failed_deliveries;
+  /// Seqs of publishes whose write failed, not yet given back (publish_not_stored).
+  std::set<std::uint64_t> unstored_seqs;
 
   // Unloading when idle: messages received from the directory, retry ticks found idle in a row,
   // and whether the directory has been offered this actor's stop (nothing is started until it
@@ -187,16 +209,31 @@ struct group_state {
   [[nodiscard]] std::optional<message_snapshot> message_status(std::uint64_t seq, const id16& id);
   /// Recipients of `e` that have not acknowledged it.
   [[nodiscard]] std::uint32_t remaining_recipients(const pending_message& e);
-  /// What is kept of `e` once it is deleted (message_outcomes), settled now.
+  /// What is kept of `e` once it is deleted (message_outcomes), settled now. `how` says why it
+  /// is deleted: `delivered` (every cursor passed it) or `expired` (the TTL: recipients that had
+  /// not acknowledged it are expired); the stored status comes from the recipients' outcomes.
+  /// Forgets the message's failed deliveries (the outcome holds them).
   [[nodiscard]] persistence::message_outcome outcome_of(const pending_message& e,
-                                                        persistence::message_outcome_status status);
+                                                        persistence::message_outcome_status how);
+  /// `e`'s recipients by outcome.
+  [[nodiscard]] recipient_split split_recipients(const pending_message& e);
+  /// Records that `user`'s delivery of `e` ran out of attempts (memory and delivery_failures).
+  void note_failed_delivery(const pending_message& e, const id16& user, std::uint32_t attempts);
+  /// A publish whose write failed: answers `internal`, and gives back what it took (its seq when
+  /// it is the newest, the epoch's message count) so that nothing of it is visible later.
+  void publish_not_stored(std::uint64_t seq, const connection_ptr& conn, const protocol::request_id& rid,
+                          const std::string& why);
 
   // -- group_keys.cpp --------------------------------------------------------------------------
-  /// Starts the next epoch after a change: broker custody generates, wraps and signs a key;
-  /// client custody asks an admin. `extra` is committed in the same write. `done` runs once
-  /// the change is durable with the epoch to report.
+  /// Starts the next epoch after a change: broker custody generates, wraps and signs a key for
+  /// `next_members` (the member set after the change, in user id order); client custody queues
+  /// the changes and asks an admin. `extra` is committed in the same write. `done` runs once the
+  /// write is durable (or failed) with the epoch to report; nothing changes in memory before.
+  /// `stored`, when set, runs first once the write is durable, before the epoch's event and
+  /// key frames (a creation's own events come before its first key_rotated).
   void start_epoch(std::string reason, bool removal, std::vector<persistence::change_record> changes,
-                   persistence::write_batch extra, epoch_done done);
+                   std::vector<persistence::manifest_member> next_members, persistence::write_batch extra,
+                   epoch_done done, std::function<void()> stored = nullptr);
   /// Reads who holds a key of epoch `e` into key_holders (at load).
   void load_key_holders(std::uint64_t e);
   /// Drops key_holders of epochs that are neither current nor pending.

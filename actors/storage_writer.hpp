@@ -4,13 +4,38 @@
 #include <cstdint>
 #include <deque>
 #include <functional>
+#include <limits>
 #include <mutex>
+#include <optional>
+#include <string>
+#include <string_view>
 #include <thread>
 
 #include "common/error.hpp"
 #include "persistence/store.hpp"
 
 namespace sealcast::actors {
+
+/// A test hook: batches that store a row in a given column family fail instead of being
+/// committed, as if the disk had refused them (the other batches of the same commit go in). Set with the environment variable SEALCAST_TEST_FAIL_WRITES,
+/// read once when the broker starts: `<kind>[,<count>]`, where kind is `all` or a column family
+/// (`epochs`, `members`, `messages`, `groups`, ...; the singular works too) and count how many
+/// matching batches fail (default: every one). Never set it in production.
+struct write_fault {
+  static constexpr const char* variable = "SEALCAST_TEST_FAIL_WRITES";
+
+  std::optional<persistence::column_family> family;  ///< none: every batch
+  std::uint64_t count = std::numeric_limits<std::uint64_t>::max();  ///< matching batches still to fail
+
+  /// Parses `<kind>[,<count>]`.
+  [[nodiscard]] static result<write_fault> parse(std::string_view spec);
+  /// The hook the environment asks for, if any (a malformed value is logged and ignored).
+  [[nodiscard]] static std::optional<write_fault> from_environment();
+  /// Whether `batch` puts a row into the family (or the hook fails every batch).
+  [[nodiscard]] bool matches(const persistence::write_batch& batch) const;
+  /// `all` or the family's name.
+  [[nodiscard]] std::string kind() const;
+};
 
 /// Group commit: every actor hands its write batches here; a dedicated thread takes everything
 /// queued, commits it as one (optionally synced) RocksDB write, then runs each batch's
@@ -30,7 +55,10 @@ class storage_writer {
     std::uint64_t max_batches_per_write = 0;
   };
 
+  /// Honours SEALCAST_TEST_FAIL_WRITES (write_fault).
   storage_writer(persistence::store& store, bool sync);
+  /// With an explicit fault (tests), or none.
+  storage_writer(persistence::store& store, bool sync, std::optional<write_fault> fault);
   ~storage_writer();
   storage_writer(const storage_writer&) = delete;
   storage_writer& operator=(const storage_writer&) = delete;
@@ -60,6 +88,7 @@ class storage_writer {
 
   persistence::store& store_;
   const bool sync_;
+  std::optional<write_fault> fault_;  ///< only the writer thread touches it once running
   mutable std::mutex mutex_;
   std::condition_variable wake_;
   std::deque<item> queue_;

@@ -8,6 +8,9 @@
 #include <boost/json.hpp>
 
 #include <chrono>
+#include <optional>
+#include <string_view>
+#include <vector>
 
 #include "actors/admin_queries.hpp"
 #include "broker/admin_events.hpp"
@@ -227,21 +230,78 @@ void user_groups(const std::shared_ptr<api_state>& api, const http_request& req,
 
 // -- messages ---------------------------------------------------------------------------------
 
-std::string message_json(const id16& id, const id16& group, std::uint64_t seq, const id16& sender,
-                         std::uint64_t epoch, std::uint64_t ts, std::string_view status, std::uint32_t recipients,
-                         std::uint32_t attempts, std::uint32_t remaining, std::optional<std::uint64_t> settled) {
-  json::object o{{"id", id.hex()},
+/// One group message as /admin/messages/{id} shows it (docs/operations.md).
+struct message_view {
+  id16 id;
+  id16 group;
+  std::uint64_t seq = 0;
+  id16 sender;
+  std::uint64_t epoch = 0;
+  std::uint64_t ts = 0;
+  std::uint32_t recipient_count = 0;
+  std::uint32_t attempts = 0;
+  std::optional<std::uint64_t> settled;
+  /// The recipients by outcome; none for an outcome row written before they were kept.
+  bool per_recipient = true;
+  std::vector<id16> delivered, failed, expired, pending;
+  std::string_view status;             ///< when !per_recipient: the stored status
+  std::uint32_t remaining = 0;         ///< when !per_recipient: the stored count
+};
+
+message_view make_view(const id16& id, const id16& group, std::uint64_t seq, const id16& sender, std::uint64_t epoch,
+                       std::uint64_t ts, std::uint32_t recipient_count, std::uint32_t attempts,
+                       std::optional<std::uint64_t> settled) {
+  message_view v;
+  v.id = id;
+  v.group = group;
+  v.seq = seq;
+  v.sender = sender;
+  v.epoch = epoch;
+  v.ts = ts;
+  v.recipient_count = recipient_count;
+  v.attempts = attempts;
+  v.settled = settled;
+  return v;
+}
+
+json::array hex_list(const std::vector<id16>& ids) {
+  json::array out;
+  out.reserve(ids.size());
+  for (const auto& id : ids) out.emplace_back(id.hex());
+  return out;
+}
+
+std::string message_json(const message_view& m) {
+  json::object o{{"id", m.id.hex()},
                  {"kind", "group"},
-                 {"group", group.hex()},
-                 {"seq", seq},
-                 {"sender", sender.hex()},
-                 {"epoch", epoch},
-                 {"ts", ts},
-                 {"status", status},
-                 {"recipient_count", recipients},
-                 {"delivery_attempts", attempts},
-                 {"remaining_recipients", remaining},
-                 {"settled", settled ? json::value(*settled) : json::value(nullptr)}};
+                 {"group", m.group.hex()},
+                 {"seq", m.seq},
+                 {"sender", m.sender.hex()},
+                 {"epoch", m.epoch},
+                 {"ts", m.ts},
+                 {"recipient_count", m.recipient_count},
+                 {"delivery_attempts", m.attempts},
+                 {"settled", m.settled ? json::value(*m.settled) : json::value(nullptr)}};
+  if (!m.per_recipient) {
+    o["status"] = m.status;
+    o["remaining_recipients"] = m.remaining;
+    o["recipients"] = nullptr;
+    o["counts"] = nullptr;
+    return json::serialize(o);
+  }
+  // Pending while any recipient may still acknowledge it; then what they did.
+  o["status"] = !m.pending.empty()
+                    ? "pending"
+                    : actors::to_string(actors::settled_status(m.delivered.size(), m.failed.size(), m.expired.size()));
+  o["remaining_recipients"] = m.failed.size() + m.expired.size() + m.pending.size();
+  o["counts"] = json::object{{"delivered", m.delivered.size()},
+                             {"failed", m.failed.size()},
+                             {"expired", m.expired.size()},
+                             {"pending", m.pending.size()}};
+  o["recipients"] = json::object{{"delivered", hex_list(m.delivered)},
+                                 {"failed", hex_list(m.failed)},
+                                 {"expired", hex_list(m.expired)},
+                                 {"pending", hex_list(m.pending)}};
   return json::serialize(o);
 }
 
@@ -249,9 +309,15 @@ std::string message_json(const id16& id, const id16& group, std::uint64_t seq, c
 bool answer_outcome(const actors::services& svc, const id16& id, const responder& r) {
   auto o = svc.store->get_message_outcome(id);
   if (!o) return false;
-  const auto status = o->status == persistence::message_outcome_status::delivered ? "delivered" : "expired";
-  respond_json(r, message_json(id, o->group, o->seq, o->sender, o->epoch, o->ts_ms, status, o->recipient_count,
-                               o->delivery_attempts, o->remaining_recipients, o->settled_ms));
+  auto m = make_view(id, o->group, o->seq, o->sender, o->epoch, o->ts_ms, o->recipient_count, o->delivery_attempts,
+                     o->settled_ms);
+  m.per_recipient = o->per_recipient;
+  m.status = actors::to_string(o->status);
+  m.remaining = o->remaining_recipients;
+  m.delivered = std::move(o->delivered);
+  m.failed = std::move(o->failed);
+  m.expired = std::move(o->expired);
+  respond_json(r, message_json(m));
   return true;
 }
 
@@ -286,10 +352,12 @@ void message_status(const std::shared_ptr<api_state>& api, const http_request& r
     actors::query_message(*svc, group, seq, id,
                           [svc, work, r, id, group, seq](std::optional<actors::message_snapshot> m) {
                             if (m) {
-                              const auto status = m->remaining_recipients == 0 ? "delivered" : "pending";
-                              return respond_json(r, message_json(id, group, seq, m->sender, m->epoch, m->ts_ms, status,
-                                                                  m->recipient_count, m->delivery_attempts,
-                                                                  m->remaining_recipients, std::nullopt));
+                              auto v = make_view(id, group, seq, m->sender, m->epoch, m->ts_ms, m->recipient_count,
+                                                 m->delivery_attempts, std::nullopt);
+                              v.delivered = std::move(m->delivered);
+                              v.failed = std::move(m->failed);
+                              v.pending = std::move(m->pending);
+                              return respond_json(r, message_json(v));
                             }
                             // Deleted meanwhile (or not yet durable in the actor): ask the store again.
                             auto w = work.lock();
@@ -298,9 +366,13 @@ void message_status(const std::shared_ptr<api_state>& api, const http_request& r
                               if (answer_outcome(*svc, id, r)) return;
                               auto msg = svc->store->get_message(group, seq);
                               if (!msg || msg->id != id) return respond_error(r, 404, "unknown message " + id.hex());
-                              respond_json(r, message_json(id, group, seq, msg->sender, msg->epoch, msg->ts_ms,
-                                                           "pending", msg->recipient_count, 0, msg->recipient_count,
-                                                           std::nullopt));
+                              // Stored but not (yet) in its actor's window: its recipients are unknown here.
+                              auto v = make_view(id, group, seq, msg->sender, msg->epoch, msg->ts_ms,
+                                                 msg->recipient_count, 0, std::nullopt);
+                              v.per_recipient = false;
+                              v.status = "pending";
+                              v.remaining = msg->recipient_count;
+                              respond_json(r, message_json(v));
                             });
                           });
   });

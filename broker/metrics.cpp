@@ -63,7 +63,7 @@ stats_snapshot take_stats(const actors::services& svc, std::uint64_t uptime_s, s
       {"encryption", "keys_distributed", "sealcast_keys_distributed_total", "Wrapped keys stored for members.",
        true, load(c.keys_distributed)},
       {"encryption", "key_rotations", "sealcast_key_rotations_total",
-       "Rotations started by policy (age, message count) or the admin API.", true, load(c.key_rotations)},
+       "Rotations by policy (age, message count) or the admin API that were stored.", true, load(c.key_rotations)},
       {"encryption", "rekeys_requested", "sealcast_rekeys_requested_total",
        "Rekey requests sent to client-custody admins.", true, ev(event_type::rekey_requested)},
       {"connections", "current", "sealcast_open_connections", "Open client connections.", false,

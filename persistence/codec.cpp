@@ -161,7 +161,7 @@ constexpr std::uint8_t max_role = 3;
 constexpr std::uint8_t max_policy = 2;
 constexpr std::uint8_t max_custody = 2;
 constexpr std::uint8_t max_kind = 3;
-constexpr std::uint8_t max_outcome = 2;
+constexpr std::uint8_t max_outcome = 4;
 // user(16) + kx_pk(32) + role(1): used to bound a member count before reserving.
 constexpr std::size_t manifest_member_size = 49;
 // Change lines: actions are 1..5, roles 0 (none) to 3.
@@ -211,6 +211,24 @@ void get_changes(reader& in, std::vector<change_record>& out) {
       in.fixed(c.sig);
     }
   }
+}
+
+// A list of ids: u32 count, then the ids.
+void put_ids(writer& w, const std::vector<id16>& ids) {
+  w.u32(static_cast<std::uint32_t>(ids.size()));
+  for (const auto& id : ids) w.id(id);
+}
+
+void get_ids(reader& in, std::vector<id16>& out) {
+  std::uint32_t n = 0;
+  in.u32(n);
+  out.clear();
+  if (n > in.remaining() / sizeof(id16::b)) {
+    in.fail("id count " + std::to_string(n) + " exceeds the value");
+    return;
+  }
+  out.resize(n);
+  for (auto& id : out) in.id(id);
 }
 
 }  // namespace
@@ -360,8 +378,16 @@ status decode(byte_view value, message_locator& out) {
 }
 
 bytes encode(const message_outcome& r) {
-  return writer{}.id(r.group).u64(r.seq).id(r.sender).u64(r.epoch).u64(r.ts_ms).enumeration(r.status)
-      .u32(r.recipient_count).u32(r.delivery_attempts).u32(r.remaining_recipients).take();
+  writer w;
+  w.id(r.group).u64(r.seq).id(r.sender).u64(r.epoch).u64(r.ts_ms).enumeration(r.status)
+      .u32(r.recipient_count).u32(r.delivery_attempts).u32(r.remaining_recipients);
+  // The per-recipient lists are a tail that older rows lack (they decode with per_recipient false).
+  if (r.per_recipient) {
+    put_ids(w, r.delivered);
+    put_ids(w, r.failed);
+    put_ids(w, r.expired);
+  }
+  return w.take();
 }
 
 status decode(byte_view value, message_outcome& out) {
@@ -375,6 +401,24 @@ status decode(byte_view value, message_outcome& out) {
   in.u32(out.recipient_count);
   in.u32(out.delivery_attempts);
   in.u32(out.remaining_recipients);
+  out.per_recipient = in.remaining() > 0;
+  out.delivered.clear();
+  out.failed.clear();
+  out.expired.clear();
+  if (out.per_recipient) {
+    get_ids(in, out.delivered);
+    get_ids(in, out.failed);
+    get_ids(in, out.expired);
+  }
+  return in.finish();
+}
+
+bytes encode(const delivery_failure& r) { return writer{}.u64(r.failed_ms).u32(r.attempts).take(); }
+
+status decode(byte_view value, delivery_failure& out) {
+  reader in(value, "delivery_failure");
+  in.u64(out.failed_ms);
+  in.u32(out.attempts);
   return in.finish();
 }
 

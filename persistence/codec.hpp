@@ -25,6 +25,7 @@ inline constexpr std::uint8_t format_v1 = 1;
 [[nodiscard]] bytes encode(const message_locator& r);
 [[nodiscard]] bytes encode(const direct_record& r);
 [[nodiscard]] bytes encode(const message_outcome& r);
+[[nodiscard]] bytes encode(const delivery_failure& r);
 [[nodiscard]] bytes encode(const event_record& r);
 /// A user_groups value: the role.
 [[nodiscard]] bytes encode_user_group(member_role role);
@@ -45,6 +46,8 @@ inline constexpr std::uint8_t format_v1 = 1;
 [[nodiscard]] status decode(byte_view value, message_locator& out);
 /// Fills the value fields of `out` (not settled_ms, id).
 [[nodiscard]] status decode(byte_view value, message_outcome& out);
+/// Fills the value fields of `out` (not seq, user: the key; the group is the key's prefix).
+[[nodiscard]] status decode(byte_view value, delivery_failure& out);
 /// Fills the value fields of `out` (not recipient, seq).
 [[nodiscard]] status decode(byte_view value, direct_record& out);
 /// Fills the value fields of `out` (not seq).

@@ -23,15 +23,17 @@ enum class column_family : std::uint8_t {
   meta = 10,
   user_groups = 11,  ///< appended after meta: the user -> groups index
   message_outcomes = 12,  ///< settled messages' final status, keyed by settle time (bounded history)
+  delivery_failures = 13,  ///< recipients whose delivery of a stored message ran out of attempts
 };
 
 /// How many column families this version knows.
-inline constexpr std::size_t column_family_count = 13;
+inline constexpr std::size_t column_family_count = 14;
 
 /// The persisted RocksDB name of each family, indexed by its enum value.
 inline constexpr std::array<std::string_view, column_family_count> column_family_names = {
     "default", "users",   "groups", "members", "epochs", "wrapped_keys",
     "messages", "message_ids", "directs", "events", "meta", "user_groups", "message_outcomes",
+    "delivery_failures",
 };
 
 /// The persisted name of a family.

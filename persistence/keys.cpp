@@ -78,6 +78,12 @@ bytes encode(const wrapped_key_key& k) {
   return out;
 }
 
+bytes encode(const failure_key& k) {
+  bytes out = id_u64(k.group, k.seq);
+  append(out, k.user.view());
+  return out;
+}
+
 bytes prefix(const id16& owner) { return id_key(owner); }
 bytes prefix(const id16& owner, std::uint64_t n) { return id_u64(owner, n); }
 
@@ -120,6 +126,12 @@ result<message_key> decode_message_key(byte_view key) {
 result<direct_key> decode_direct_key(byte_view key) {
   if (key.size() != id_size + u64_size) return wrong_length("direct", key.size(), id_size + u64_size);
   return direct_key{id_at(key, 0), get_u64be(key.data() + id_size)};
+}
+
+result<failure_key> decode_failure_key(byte_view key) {
+  constexpr std::size_t want = 2 * id_size + u64_size;
+  if (key.size() != want) return wrong_length("delivery_failure", key.size(), want);
+  return failure_key{id_at(key, 0), get_u64be(key.data() + id_size), id_at(key, id_size + u64_size)};
 }
 
 }  // namespace sealcast::persistence::keys

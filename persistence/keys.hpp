@@ -55,6 +55,14 @@ struct outcome_key {
   friend bool operator==(const outcome_key&, const outcome_key&) = default;
 };
 
+/// delivery_failures: group || u64be(seq) || user, so that a message's rows are one prefix.
+struct failure_key {
+  id16 group;
+  std::uint64_t seq = 0;
+  id16 user;
+  friend bool operator==(const failure_key&, const failure_key&) = default;
+};
+
 /// users, groups, message_ids: the 16 id bytes.
 [[nodiscard]] bytes id_key(const id16& id);
 /// events: u64be(seq).
@@ -70,6 +78,7 @@ struct outcome_key {
 [[nodiscard]] bytes encode(const wrapped_key_key& k);
 [[nodiscard]] bytes encode(const message_key& k);
 [[nodiscard]] bytes encode(const direct_key& k);
+[[nodiscard]] bytes encode(const failure_key& k);
 
 /// The prefix of every row owned by an id (a group's members, a user's directs...).
 [[nodiscard]] bytes prefix(const id16& owner);
@@ -86,5 +95,6 @@ struct outcome_key {
 [[nodiscard]] result<wrapped_key_key> decode_wrapped_key_key(byte_view key);
 [[nodiscard]] result<message_key> decode_message_key(byte_view key);
 [[nodiscard]] result<direct_key> decode_direct_key(byte_view key);
+[[nodiscard]] result<failure_key> decode_failure_key(byte_view key);
 
 }  // namespace sealcast::persistence::keys

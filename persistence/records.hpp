@@ -32,8 +32,11 @@ using sealcast::key_custody;
 /// What a message id points at: a stored group message, a stored direct, or the outcome row of
 /// a group message that was deleted (delivered or expired).
 enum class message_kind : std::uint8_t { group = 1, direct = 2, settled = 3 };
-/// The final status of a settled group message.
-enum class message_outcome_status : std::uint8_t { delivered = 1, expired = 2 };
+/// The final status of a settled group message, from its recipients' outcomes: delivered (every
+/// recipient acknowledged it, or it had none), partial (some did, others failed or expired),
+/// failed (none did; at least one ran out of delivery attempts), expired (none did; the TTL
+/// passed first for all of them).
+enum class message_outcome_status : std::uint8_t { delivered = 1, expired = 2, failed = 3, partial = 4 };
 
 /// A known user (users family, keyed by id).
 struct user_record {
@@ -194,8 +197,27 @@ struct message_outcome {
   std::uint32_t recipient_count = 0;
   std::uint32_t delivery_attempts = 0;
   std::uint32_t remaining_recipients = 0;  ///< recipients that never acknowledged it
+  /// Whether the lists below were recorded: false for a row written before they existed.
+  bool per_recipient = true;
+  // The recipients (members when it settled) by outcome, each in user id order and at most
+  // max_members long. A recipient removed from the group before it acknowledged is in none.
+  std::vector<id16> delivered;  ///< acknowledged it
+  std::vector<id16> failed;     ///< ran out of delivery attempts
+  std::vector<id16> expired;    ///< had not acknowledged it when the TTL passed
 
   friend bool operator==(const message_outcome&, const message_outcome&) = default;
+};
+
+/// A recipient whose delivery of a stored group message ran out of attempts (delivery_failures
+/// family, keyed by group, seq and user). Kept until the message settles, so that its outcome
+/// says `failed` for that recipient also after a restart.
+struct delivery_failure {
+  std::uint64_t seq = 0;
+  id16 user;
+  std::uint64_t failed_ms = 0;
+  std::uint32_t attempts = 0;
+
+  friend bool operator==(const delivery_failure&, const delivery_failure&) = default;
 };
 
 /// A stored direct message (directs family, keyed by recipient then seq).

@@ -145,6 +145,9 @@ class store {
   [[nodiscard]] result<std::size_t> stage_outcome_trim(write_batch& batch, std::uint64_t before_ms,
                                                        std::size_t limit) const;
 
+  /// The delivery failures recorded for a group's stored messages, in seq then user order.
+  [[nodiscard]] result<std::vector<delivery_failure>> delivery_failures_of(const id16& group) const;
+
   // Direct messages.
   /// One direct message of a recipient.
   [[nodiscard]] result<direct_record> get_direct(const id16& recipient, std::uint64_t seq) const;

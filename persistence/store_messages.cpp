@@ -107,6 +107,21 @@ result<message_outcome> store::get_message_outcome(const id16& message_id) const
   return decode_row(column_family::message_outcomes, key, as_bytes(*v), std::move(o));
 }
 
+result<std::vector<delivery_failure>> store::delivery_failures_of(const id16& group) const {
+  return impl_->collect<delivery_failure>(
+      column_family::delivery_failures, keys::prefix(group), keys::prefix(group), no_limit,
+      [](byte_view key, byte_view value) -> result<std::optional<delivery_failure>> {
+        auto k = keys::decode_failure_key(key);
+        if (!k) return std::move(k).err();
+        delivery_failure f;
+        f.seq = k->seq;
+        f.user = k->user;
+        auto row = decode_row(column_family::delivery_failures, key, value, std::move(f));
+        if (!row) return std::move(row).err();
+        return std::optional<delivery_failure>(std::move(*row));
+      });
+}
+
 namespace {
 
 result<std::uint64_t> count_rows(const store::impl& im, column_family cf) {

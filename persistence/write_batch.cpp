@@ -72,6 +72,18 @@ void write_batch::settle_message(const message_outcome& o) {
   put(column_family::message_ids, keys::id_key(o.id),
       codec::encode(message_locator{message_kind::settled, o.group, o.seq, o.settled_ms}));
   put(column_family::message_outcomes, keys::encode(keys::outcome_key{o.settled_ms, o.id}), codec::encode(o));
+  // The failure rows of its recipients are in the outcome from now on.
+  for (const auto& user : o.failed) del(column_family::delivery_failures, keys::encode(keys::failure_key{o.group, o.seq, user}));
+}
+
+void write_batch::put_delivery_failure(const id16& group, const delivery_failure& f) {
+  put(column_family::delivery_failures, keys::encode(keys::failure_key{group, f.seq, f.user}), codec::encode(f));
+}
+
+void write_batch::delete_delivery_failures(const id16& group, std::uint64_t from_seq, std::uint64_t end_seq) {
+  if (end_seq <= from_seq) return;
+  // (group, seq) is a prefix of every failure row of that message.
+  delete_range(column_family::delivery_failures, keys::prefix(group, from_seq), keys::prefix(group, end_seq));
 }
 
 void write_batch::put_direct(const direct_record& r) {

@@ -50,7 +50,13 @@ class write_batch {
   void delete_message(const id16& group, std::uint64_t seq, const id16& message_id);
   /// Deletes a group message and turns its message_ids entry into a tombstone pointing at the
   /// outcome row stored here, so its final status stays answerable until trimmed.
+  /// Also deletes the delivery_failures rows of the recipients in `o.failed`: the outcome holds
+  /// them from now on.
   void settle_message(const message_outcome& o);
+  /// Records that a recipient's delivery of a stored message ran out of attempts.
+  void put_delivery_failure(const id16& group, const delivery_failure& f);
+  /// Deletes the delivery_failures rows of the seqs [from_seq, end_seq) of a group.
+  void delete_delivery_failures(const id16& group, std::uint64_t from_seq, std::uint64_t end_seq);
   /// Stores or replaces a direct message and its message_ids entry.
   void put_direct(const direct_record& r);
   /// Deletes a direct message and its message_ids entry.

@@ -113,3 +113,49 @@ TEST_CASE("member_count counts a group's members without reading other groups", 
   CHECK(must(s->member_count(make_id(7, 7))) == 0);
   CHECK(must(s->member_count(g1.id)) == must(s->members_of(g1.id)).size());
 }
+
+TEST_CASE("delivery failures are kept per group until their message settles, then the outcome has them",
+          "[admin][persistence]") {
+  temp_dir dir;
+  auto s = must(open_at(dir.db()));
+  const auto g1 = sample_group(1);
+  const auto g2 = sample_group(2);
+  const auto m1 = sample_message(g1.id, 1);
+  const auto m2 = sample_message(g1.id, 2);
+  const auto b = make_id(9, 2);
+  const auto c = make_id(9, 3);
+  write_batch put;
+  put.put_message(m1);
+  put.put_message(m2);
+  put.put_delivery_failure(g1.id, {2, c, 100, 3});
+  put.put_delivery_failure(g1.id, {1, c, 90, 3});
+  put.put_delivery_failure(g1.id, {1, b, 80, 2});
+  put.put_delivery_failure(g2.id, {1, b, 70, 3});  // another group's: not g1's
+  REQUIRE(s->write(put).ok());
+  const auto all = must(s->delivery_failures_of(g1.id));
+  REQUIRE(all.size() == 3);  // in seq, then user order
+  CHECK(all[0] == delivery_failure{1, b, 80, 2});
+  CHECK(all[1] == delivery_failure{1, c, 90, 3});
+  CHECK(all[2] == delivery_failure{2, c, 100, 3});
+
+  // Settling m1 with its failed recipients takes their rows; m2's and g2's stay.
+  auto o = outcome_for(m1, 5000, message_outcome_status::failed);
+  o.failed = {b, c};
+  o.remaining_recipients = 2;
+  write_batch settle;
+  settle.settle_message(o);
+  REQUIRE(s->write(settle).ok());
+  const auto left = must(s->delivery_failures_of(g1.id));
+  REQUIRE(left.size() == 1);
+  CHECK(left[0].seq == 2);
+  CHECK(must(s->delivery_failures_of(g2.id)).size() == 1);
+  const auto back = must(s->get_message_outcome(m1.id));
+  CHECK(back == o);
+  CHECK(back.per_recipient);
+
+  write_batch drop;
+  drop.delete_delivery_failures(g1.id, 0, 3);
+  REQUIRE(s->write(drop).ok());
+  CHECK(must(s->delivery_failures_of(g1.id)).empty());
+  CHECK(must(s->delivery_failures_of(g2.id)).size() == 1);
+}

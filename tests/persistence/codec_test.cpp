@@ -296,6 +296,8 @@ TEST_CASE("random garbage never decodes into a crash", "[persistence][codec]") {
     message_locator loc;
     direct_record d;
     event_record ev;
+    message_outcome out;
+    delivery_failure fail;
     // Only "does not crash or over-read" is asserted; a rare valid decode is fine.
     (void)codec::decode(junk, u);
     (void)codec::decode(junk, g);
@@ -305,8 +307,83 @@ TEST_CASE("random garbage never decodes into a crash", "[persistence][codec]") {
     (void)codec::decode(junk, loc);
     (void)codec::decode(junk, d);
     (void)codec::decode(junk, ev);
+    (void)codec::decode(junk, out);
+    (void)codec::decode(junk, fail);
     (void)codec::decode_user_group(junk);
     (void)codec::decode_wrapped_key(junk);
   }
   SUCCEED();
+}
+
+TEST_CASE("message outcomes keep their recipients by outcome; older rows read without them",
+          "[persistence][codec]") {
+  message_outcome o;
+  o.settled_ms = 77;
+  o.id = make_id(9, 1);
+  o.group = make_id(1, 2);
+  o.seq = 12;
+  o.sender = make_id(2, 1);
+  o.epoch = 3;
+  o.ts_ms = 1'700'000'000'000;
+  o.status = message_outcome_status::partial;
+  o.recipient_count = 4;
+  o.delivery_attempts = 7;
+  o.remaining_recipients = 2;
+  o.delivered = {make_id(3, 1), make_id(3, 2)};
+  o.failed = {make_id(3, 3)};
+  o.expired = {make_id(3, 4)};
+  message_outcome keyed;
+  keyed.settled_ms = o.settled_ms;
+  keyed.id = o.id;
+  check_round_trip(o, keyed);
+  for (auto st : {message_outcome_status::failed, message_outcome_status::expired, message_outcome_status::delivered}) {
+    auto other = o;
+    other.status = st;
+    other.delivered.clear();
+    check_round_trip(other, keyed);
+  }
+
+  // Every strict prefix fails, except the one that ends where rows written before the lists
+  // ended: that one is such a row, without per-recipient lists.
+  const bytes value = codec::encode(o);
+  const std::size_t legacy = 1 + 16 + 8 + 16 + 8 + 8 + 1 + 4 + 4 + 4;
+  for (std::size_t n = 0; n < value.size(); ++n) {
+    message_outcome r;
+    auto s = codec::decode(byte_view(value.data(), n), r);
+    INFO("prefix of " << n << " bytes");
+    if (n == legacy) {
+      REQUIRE(s);
+      CHECK_FALSE(r.per_recipient);
+      CHECK(r.status == o.status);
+      CHECK(r.remaining_recipients == 2);
+      CHECK(r.delivered.empty());
+      CHECK(r.failed.empty());
+    } else {
+      CHECK(code_of(s) == errc::bad_format);
+    }
+  }
+  bytes longer = value;
+  longer.push_back(0);
+  message_outcome r;
+  CHECK(code_of(codec::decode(longer, r)) == errc::bad_format);
+
+  // A list count larger than the value is refused before anything is allocated.
+  bytes huge = codec::encode(o);
+  for (std::size_t i = legacy; i < legacy + 4; ++i) huge[i] = 0xff;
+  auto st = codec::decode(huge, r);
+  REQUIRE_FALSE(st);
+  CHECK(st.err().message.find("id count") != std::string::npos);
+  // Status values past partial do not exist.
+  bytes bad = codec::encode(o);
+  bad[1 + 16 + 8 + 16 + 8 + 8] = 5;
+  CHECK(code_of(codec::decode(bad, r)) == errc::bad_format);
+}
+
+TEST_CASE("delivery failures round-trip through the codec", "[persistence][codec]") {
+  const delivery_failure f{42, make_id(4, 4), 1'700'000'000'123, 3};
+  delivery_failure keyed;
+  keyed.seq = f.seq;
+  keyed.user = f.user;
+  check_round_trip(f, keyed);
+  check_truncations_fail(f);
 }
