@@ -261,7 +261,15 @@ TEST_CASE("the dashboard in headless Chromium shows an event that happens while 
   std::jthread later([&] {
     // No Catch2 assertions off the main thread: failures are reported through late_error.
     try {
-      std::this_thread::sleep_for(std::chrono::milliseconds(1500));
+      // Once the page's live stream is open (Chromium runs on virtual time, so a fixed sleep
+      // can outlast the whole page), or after 20 s at most.
+      for (int i = 0; i < 400; ++i) {
+        auto st = http_get("127.0.0.1", admin, "/metrics");
+        if (st.body.find("\nsealcast_admin_event_streams 0") == std::string::npos &&
+            st.body.find("\nsealcast_admin_event_streams ") != std::string::npos)
+          break;
+        std::this_thread::sleep_for(std::chrono::milliseconds(50));
+      }
       test_client carol;
       carol.login(f.port(), "carol");
       (void)carol.create_group("late-room", {});
