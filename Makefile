@@ -24,7 +24,8 @@ build: configure
 run: build
 	./$(BUILD_DIR)/bin/sealcastd $(ARGS)
 
-test: build
+# The suite includes a 30 s smoke of each fuzz target (label fuzz), so the fuzzers are built too.
+test: build fuzz-build
 	ctest --preset $(PRESET) -j $(JOBS) --timeout 600
 
 # The libFuzzer targets (clang 14, ASan, UBSan) in build-fuzz/fuzz.
