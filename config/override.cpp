@@ -18,6 +18,40 @@ std::string_view trim(std::string_view s) {
   return s;
 }
 
+// Whether `s` is well-formed UTF-8 (no overlong forms, surrogates or code points past
+// U+10FFFF), as every value in a TOML file is.
+bool valid_utf8(std::string_view s) {
+  std::size_t i = 0;
+  while (i < s.size()) {
+    const auto c = static_cast<unsigned char>(s[i]);
+    std::size_t len = 0;
+    unsigned char lo = 0x80, hi = 0xbf;  // the range of the second byte
+    if (c < 0x80) {
+      ++i;
+      continue;
+    } else if (c >= 0xc2 && c <= 0xdf) {
+      len = 2;
+    } else if (c >= 0xe0 && c <= 0xef) {
+      len = 3;
+      if (c == 0xe0) lo = 0xa0;  // overlong
+      if (c == 0xed) hi = 0x9f;  // surrogates
+    } else if (c >= 0xf0 && c <= 0xf4) {
+      len = 4;
+      if (c == 0xf0) lo = 0x90;  // overlong
+      if (c == 0xf4) hi = 0x8f;  // past U+10FFFF
+    } else {
+      return false;
+    }
+    if (s.size() - i < len) return false;
+    const auto second = static_cast<unsigned char>(s[i + 1]);
+    if (second < lo || second > hi) return false;
+    for (std::size_t k = 2; k < len; ++k)
+      if ((static_cast<unsigned char>(s[i + k]) & 0xc0) != 0x80) return false;
+    i += len;
+  }
+  return true;
+}
+
 // A TOML value literal ("quoted string", [array]) parsed on its own, or nothing.
 std::optional<toml::table> parse_literal(std::string_view literal) {
   try {
@@ -29,6 +63,9 @@ std::optional<toml::table> parse_literal(std::string_view literal) {
 
 // The value, or why it is not of the key's type.
 std::pair<config_value, std::string> read_value(const key_spec& key, std::string_view raw) {
+  // A value taken verbatim must still be one a file could hold: describe() and to_toml() write
+  // it back as TOML, and the logs as JSON.
+  if (!valid_utf8(raw)) return {config_value{}, "must be valid UTF-8, as in a configuration file"};
   auto text = trim(raw);
   auto wrong = [&](std::string_view expected) {
     return std::pair<config_value, std::string>{

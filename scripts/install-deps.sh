@@ -17,6 +17,9 @@ packages=(
   libtomlplusplus-dev
   libssl-dev openssl
   python3
+  # The fuzz targets (make fuzz, and the fuzz smokes of make test): clang 14, and libFuzzer with the
+  # sanitizer runtimes, which Debian ships in libclang-rt-14-dev.
+  clang-14 libclang-rt-14-dev
   # Test-time tools: headless Chromium renders the dashboard, promtool checks /metrics, and
   # nats-server is the comparison target of sealcast-bench; curl reads an SSE stream over https.
   chromium nats-server prometheus curl

@@ -3,6 +3,7 @@
 #include <boost/json/basic_parser_impl.hpp>
 #include <boost/json/serialize.hpp>
 #include <boost/json/value_stack.hpp>
+#include <cmath>
 #include <exception>
 #include <new>
 #include <string>
@@ -85,7 +86,13 @@ struct frame_handler {
     st.push_uint64(u);
     return true;
   }
-  bool on_double(double d, json::string_view text, json::error_code&) {
+  bool on_double(double d, json::string_view text, json::error_code& ec) {
+    // Boost.JSON reads a number beyond the range of a double (-5E30030323) as an infinity, which
+    // has no JSON spelling: kept, it would be written back as "-Infinity" (ok fields, batch rids).
+    if (!std::isfinite(d)) {
+      ec = json::error::exponent_overflow;
+      return false;
+    }
     number(text);
     st.push_double(d);
     return true;

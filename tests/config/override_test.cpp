@@ -77,6 +77,24 @@ TEST_CASE("override errors name --set and the key", "[config][override][errors]"
         "'99999999999999999999'");
 }
 
+TEST_CASE("override values must be valid UTF-8, as in a file", "[config][override][errors]") {
+  // Found by fuzz/fuzz_config: a verbatim string took any bytes, so the configuration held a
+  // value no configuration file can (to_toml wrote it back as TOML that does not parse).
+  for (const char* bad : {"admin.token=ts.persis\xea", "broker.data_dir=/data/\xff", "admin.token=\xc0\xaf",
+                          "admin.token=\xed\xa0\x80", "admin.token=\xf4\x90\x80\x80", "admin.token=\xe2\x82",
+                          "events.persist=group_created,\xe9", "pubsub.retry_interval=1\x80"}) {
+    INFO(bad);
+    const std::string key = std::string(bad).substr(0, std::string(bad).find('='));
+    CHECK(override_error(bad) == "--set " + key + ": must be valid UTF-8, as in a configuration file");
+  }
+  config c;
+  REQUIRE(apply_override(c, "admin.token=caf\xc3\xa9-\xe2\x82\xac-\xf0\x9f\x98\x80-\xef\xbf\xbf"));
+  CHECK(c.admin.token == "caf\xc3\xa9-\xe2\x82\xac-\xf0\x9f\x98\x80-\xef\xbf\xbf");
+  auto back = parse_config("[admin]\ntoken = \"" + c.admin.token + "\"\n", "t.toml");
+  REQUIRE(back);
+  CHECK(back->admin.token == c.admin.token);
+}
+
 TEST_CASE("a failed --set leaves the config unchanged", "[config][override]") {
   config c;
   CHECK_FALSE(apply_override(c, "gateway.io_threads=0"));

@@ -242,6 +242,27 @@ TEST_CASE("integers beyond 64 bits are refused as too large", "[protocol][bad]")
   CHECK(huge.err().code == errc::bad_request);
 }
 
+TEST_CASE("a number beyond the range of a double is refused, not read as an infinity", "[protocol][bad]") {
+  // Found by fuzz/fuzz_server_frame: Boost.JSON read -5E30030323 as -inf, which an ok's fields
+  // and a batch item's rid then wrote back as -Infinity, which is not JSON.
+  for (const char* n : {"-5E30030323", "1e400", "-1e999999999999", "123e4567"}) {
+    INFO(n);
+    auto f = parse_client_frame(std::string(R"({"type":"list_users","rid":)") + n + "}");
+    REQUIRE_FALSE(f);
+    CHECK(f.err().message == "malformed JSON: number out of range");
+    CHECK_FALSE(f.rid());
+    auto s = parse_server_frames(std::string(R"({"type":"ok","rid":1,"x":[)") + n + "]}");
+    REQUIRE_FALSE(s);
+    CHECK(s.err().message == "malformed JSON: number out of range");
+    CHECK_FALSE(parse_server_frames(std::string(R"({"type":"batch","items":[{"type":"ok","rid":)") + n + "}]}"));
+  }
+  // Large but finite numbers are still read (and refused where an integer is due).
+  auto big = parse_client_frame(R"({"type":"list_users","rid":-1.7e308})");
+  REQUIRE(big);
+  CHECK(std::get<client::list_users>(*big).rid.json() == "-1.7e308");
+  expect_publish_failure("epoch", "1e308", "field 'epoch' is too large (at most 18446744073709551615)");
+}
+
 TEST_CASE("nesting deeper than 32 levels is refused", "[protocol][bad]") {
   // The frame object is level 1, so 31 nested arrays inside it reach exactly 32.
   CHECK(parse_client_frame(R"({"type":"list_users","rid":1,"x":)" + nested_arrays(31) + "}"));
