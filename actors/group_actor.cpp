@@ -70,6 +70,7 @@ caf::behavior group_behavior(group_actor_t* self) {
           self->state.on_offline(p.user, p.conn);
       },
       [self](stream_ready& r) { self->state.on_stream_ready(r.user, r.conn); },
+      [self](pump_atom) { self->state.run_pumps(); },
       [self](write_done& w) {
         auto& s = self->state;
         auto it = s.writes.find(w.token);

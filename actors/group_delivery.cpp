@@ -201,6 +201,29 @@ void group_state::skip_settled(member_state& m) {
 }
 
 void group_state::pump(member_state& m) {
+  if (m.conns.empty() || m.pump_queued) return;
+  m.pump_queued = true;
+  pumps.push_back(m.rec.user);
+  if (!pump_scheduled) {
+    pump_scheduled = true;
+    self->send(self, pump_atom::value);
+  }
+}
+
+void group_state::run_pumps() {
+  pump_scheduled = false;
+  auto due = std::move(pumps);
+  pumps.clear();
+  for (const auto& user : due) {
+    auto* m = find_member(user);
+    if (!m) continue;
+    m->pump_queued = false;
+    if (!m->conns.empty()) pump_now(*m);
+  }
+  out.flush();
+}
+
+void group_state::pump_now(member_state& m) {
   bool sent = false;
   for (const auto& c : m.conns) sent |= pump_stream(m, c);
   for (const auto& [id, st] : m.streams) m.sent_seq = std::max(m.sent_seq, st.sent_seq);
@@ -236,7 +259,7 @@ bool group_state::pump_stream(member_state& m, const connection_ptr& conn) {
       if (e->epoch < st.start_epoch &&
           std::find(st.keys_sent.begin(), st.keys_sent.end(), e->epoch) == st.keys_sent.end()) {
         if (auto k = key_frame(e->epoch, user)) {
-          const auto r = conn->offer(k);
+          const auto r = conn->offer(k, out);
           if (r != broker::connection::offer_result::sent) {
             blocked(r);
             break;
@@ -245,7 +268,7 @@ bool group_state::pump_stream(member_state& m, const connection_ptr& conn) {
         st.keys_sent.push_back(e->epoch);
       }
       if (auto f = frame_of(*e)) {
-        const auto r = conn->offer(f);
+        const auto r = conn->offer(f, out);
         if (r != broker::connection::offer_result::sent) {
           blocked(r);
           break;
@@ -274,14 +297,16 @@ void group_state::on_ack(const id16& user, std::uint64_t seq) {
   if (!m) return;
   seq = std::min(seq, rec.next_seq - 1);
   if (seq <= m->rec.acked_seq) return;
-  std::uint64_t delivered = 0;
+  // message_delivered is not persisted by default: then only counted, nothing built per message.
+  const bool wanted = svc->event_wanted(event_type::message_delivered);
   for (auto s = m->rec.acked_seq + 1; s <= seq; ++s) {
     auto* e = entry(s);
     if (!e || !e->durable || !is_recipient(*e, *m)) continue;
-    ++delivered;
-    svc->emit(event{event_type::message_delivered, rec.id, user, e->id, event_data({{"seq", s}})});
+    if (wanted)
+      svc->emit(event{event_type::message_delivered, rec.id, user, e->id, event_data({{"seq", s}})});
+    else
+      svc->counters.bump(event_type::message_delivered);
   }
-  (void)delivered;
   m->rec.acked_seq = seq;
   m->dirty = true;
   skip_settled(*m);
@@ -318,7 +343,9 @@ void group_state::on_online(const id16& user, const connection_ptr& conn, bool r
     m->sent_seq = m->rec.acked_seq;
     m->attempts = 0;
   }
-  pump(*m);
+  // At once, not at the next pump: the directory sends the direct backlog after the groups'.
+  pump_now(*m);
+  out.flush();
   // A client-custody group waiting for an admin who was offline: ask this one.
   if (rec.custody == persistence::key_custody::client && rec.pending_epoch != 0 && !rekey_asked && is_admin(user))
     ask_rekey();

@@ -47,6 +47,7 @@ struct member_state {
   std::uint64_t last_send_ms = 0;      ///< when the unacked window was last (re)sent
   std::uint32_t attempts = 0;          ///< sends of the oldest unacked delivery
   bool dirty = false;                  ///< cursor changed since it was last persisted
+  bool pump_queued = false;            ///< in group_state::pumps: its streams run at the next pump
 };
 
 /// A stored message that is not deleted yet.
@@ -108,6 +109,13 @@ struct group_state {
   std::set<std::uint64_t> cached;
   std::size_t cached_bytes = 0;
   bool loaded = false;
+
+  // Fan-out: members whose streams run at the next pump_atom, and the frames staged for their
+  // connections, handed to each io shard in one post when the pumps have run. Publishes that
+  // became durable in one group commit therefore reach each connection as one write.
+  std::vector<id16> pumps;
+  bool pump_scheduled = false;
+  broker::outbox out;
 
   // Writes in flight: what to do when each becomes durable.
   std::uint64_t next_token = 0;
@@ -173,7 +181,12 @@ struct group_state {
   /// Streams each of `m`'s connections the deliveries it has not had yet, in seq order and within
   /// max_inflight, as far as the connection's send window allows; a full window resumes on
   /// stream_ready.
+  /// Queues `m`'s streams for the next pump_atom (run_pumps), where they run together.
   void pump(member_state& m);
+  /// Offers `m`'s connections what is due now (staged in `out`: flush it after).
+  void pump_now(member_state& m);
+  /// pump_atom: runs the queued pumps and hands the staged frames to the shards.
+  void run_pumps();
   /// pump for one connection; returns whether something was sent.
   bool pump_stream(member_state& m, const connection_ptr& conn);
   /// A connection's window drained again.

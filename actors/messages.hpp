@@ -36,6 +36,7 @@ using tick_atom = caf::atom_constant<caf::atom("tick")>;
 using stop_atom = caf::atom_constant<caf::atom("stop")>;
 using backlog_atom = caf::atom_constant<caf::atom("backlog")>;
 using idle_atom = caf::atom_constant<caf::atom("idle")>;
+using pump_atom = caf::atom_constant<caf::atom("pump")>;
 
 /// A parsed request from an authenticated connection, routed by the directory.
 struct client_request {

@@ -59,6 +59,12 @@ struct services {
 
   /// Counts an event and hands it to the event bus when it is persisted or streamed.
   void emit(event e);
+  /// Whether an event of `type` goes to the bus (persisted, or someone streams events): when not,
+  /// a caller on the delivery path only counts it (counters.bump) and builds nothing.
+  [[nodiscard]] bool event_wanted(event_type type) const noexcept {
+    const auto i = static_cast<std::size_t>(type);
+    return (i < persist_event.size() && persist_event[i]) || live_event_listeners.load(std::memory_order_relaxed);
+  }
   [[nodiscard]] bool alg_allowed(protocol::aead_alg a) const noexcept;
   /// The send window connections use: limits.send_window_bytes, at most half of
   /// limits.slow_consumer_bytes (as the gateway applies it).

@@ -42,7 +42,8 @@ bucket bucket_of(const protocol::client_frame& f) {
 
 }  // namespace
 
-/// Per-connection state; touched only on the connection's strand.
+/// Per-connection state, kept on the connection itself (connection::context): touched only by
+/// the handler's calls, which run on the connection's io shard, so no lock and no lookup.
 struct client_handler::session {
   std::array<std::uint8_t, 32> nonce{};
   bool authenticated = false;
@@ -59,12 +60,6 @@ struct client_handler::session {
 
 client_handler::client_handler(std::shared_ptr<actors::services> svc) : svc_(std::move(svc)) {}
 
-std::shared_ptr<client_handler::session> client_handler::find(std::uint64_t id) {
-  std::lock_guard lock(mutex_);
-  auto it = sessions_.find(id);
-  return it == sessions_.end() ? nullptr : it->second;
-}
-
 std::string client_handler::coalesce(std::span<const std::shared_ptr<const std::string>> frames) {
   std::vector<std::string_view> items;
   items.reserve(frames.size());
@@ -75,10 +70,7 @@ std::string client_handler::coalesce(std::span<const std::shared_ptr<const std::
 void client_handler::on_open(std::shared_ptr<connection> conn) {
   auto s = std::make_shared<session>();
   crypto::fill_random(s->nonce);
-  {
-    std::lock_guard lock(mutex_);
-    sessions_.emplace(conn->id(), s);
-  }
+  conn->set_context(s);
   svc_->counters.connections_current.fetch_add(1, std::memory_order_relaxed);
   svc_->counters.connections_total.fetch_add(1, std::memory_order_relaxed);
   log::info("gateway", "connection opened", {{"conn", conn->id()}, {"peer", conn->remote()}});
@@ -144,7 +136,7 @@ void client_handler::on_hello(const std::shared_ptr<connection>& conn, session& 
 
 void client_handler::on_text(const std::shared_ptr<connection>& conn, std::string&& frame) {
   svc_->counters.bytes_in.fetch_add(frame.size(), std::memory_order_relaxed);
-  auto s = find(conn->id());
+  auto* s = static_cast<session*>(conn->context());
   if (!s || s->refused) return;
   if (!s->authenticated) return on_hello(conn, *s, frame);
 
@@ -209,15 +201,7 @@ bool client_handler::admit(const std::shared_ptr<connection>& conn, session& s, 
 }
 
 void client_handler::on_close(const std::shared_ptr<connection>& conn, const close_reason& why) {
-  std::shared_ptr<session> s;
-  {
-    std::lock_guard lock(mutex_);
-    auto it = sessions_.find(conn->id());
-    if (it != sessions_.end()) {
-      s = std::move(it->second);
-      sessions_.erase(it);
-    }
-  }
+  auto* s = static_cast<session*>(conn->context());
   if (s && s->counted) {
     std::lock_guard lock(mutex_);
     if (auto it = user_conns_.find(s->user); it != user_conns_.end() && --it->second == 0) user_conns_.erase(it);
@@ -226,6 +210,7 @@ void client_handler::on_close(const std::shared_ptr<connection>& conn, const clo
   log::info("gateway", "connection closed",
             {{"conn", conn->id()}, {"cause", to_string(why.cause)}, {"code", why.code}});
   if (s && s->authenticated) caf::anon_send(svc_->directory, actors::conn_closed{conn, s->user});
+  conn->set_context(nullptr);  // the broker may hold the connection longer than its session
 }
 
 }  // namespace sealcast::broker

@@ -29,7 +29,6 @@ class client_handler final : public connection_handler {
 
  private:
   struct session;
-  [[nodiscard]] std::shared_ptr<session> find(std::uint64_t id);
   void on_hello(const std::shared_ptr<connection>& conn, session& s, std::string_view frame);
   /// The connection's rate limits (limits.*_rate): true when the request may go on; otherwise
   /// it has been answered with rate_limited (acks, which have no reply, are dropped).
@@ -37,7 +36,6 @@ class client_handler final : public connection_handler {
 
   std::shared_ptr<actors::services> svc_;
   std::mutex mutex_;
-  std::unordered_map<std::uint64_t, std::shared_ptr<session>> sessions_;
   /// Authenticated connections per user (limits.connections_per_user), under mutex_.
   std::unordered_map<id16, std::uint32_t, id16_hash> user_conns_;
 };

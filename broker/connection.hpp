@@ -11,6 +11,7 @@
 #include <string>
 #include <string_view>
 #include <utility>
+#include <vector>
 
 namespace sealcast::broker {
 
@@ -37,8 +38,26 @@ struct close_reason {
   std::string reason;
 };
 
+class connection;
+class outbox;
+
+/// An io shard: one thread that owns many connections, reads them and writes to them. Frames
+/// staged for its connections (outbox) reach it in one post, however many connections they are
+/// for, so a fan-out costs one cross-thread hand-off per shard, not one per recipient.
+class shard_sink {
+ public:
+  struct item {
+    std::shared_ptr<connection> conn;  ///< kept alive until the shard has handed the frame over
+    std::shared_ptr<const std::string> frame;
+  };
+  virtual ~shard_sink() = default;
+  /// Hands `items` to the shard's thread, which queues each frame on its connection (in order)
+  /// and then starts the writers; a connection that ended meanwhile drops its frames.
+  virtual void post(std::vector<item> items) = 0;
+};
+
 /// One client WebSocket connection. Every member function is safe to call from any thread; none
-/// blocks. Work is posted to the connection's strand, where a single writer drains the queue.
+/// blocks. Work is posted to the connection's io shard, where a single writer drains the queue.
 class connection {
  public:
   virtual ~connection() = default;
@@ -65,6 +84,16 @@ class connection {
   /// 1008 "slow consumer" and `closed` is returned.
   virtual offer_result offer(std::shared_ptr<const std::string> frame) = 0;
 
+  /// offer() for fan-out: the same check and byte accounting, but a `sent` frame is staged in
+  /// `out` and reaches the connection's shard when out.flush() runs. Frames offered through one
+  /// outbox keep their order; a frame given to send() or offer() after the flush comes after them.
+  virtual offer_result offer(std::shared_ptr<const std::string> frame, outbox& out) = 0;
+
+  /// For the connection's shard only, on its thread (shard_sink::post): queues a staged frame;
+  /// start_writing() then starts the writer once for the whole batch.
+  virtual void take_staged(std::shared_ptr<const std::string> frame) = 0;
+  virtual void start_writing() = 0;
+
   /// Runs `ready` once, on no particular thread, when the queue has drained to half the send
   /// window (at once, posted, if it already has). Dropped unrun if the connection ends first.
   /// `ready` must not block; it typically sends an actor message.
@@ -88,6 +117,10 @@ class connection {
   [[nodiscard]] const std::string& remote() const noexcept { return remote_; }
   /// The negotiated subprotocol, empty when none.
   [[nodiscard]] const std::string& subprotocol() const noexcept { return subprotocol_; }
+  /// Per-connection state of the connection_handler (set in on_open); touched only by the
+  /// handler's calls, which all run on the connection's shard.
+  void set_context(std::shared_ptr<void> context) noexcept { context_ = std::move(context); }
+  [[nodiscard]] void* context() const noexcept { return context_.get(); }
   /// Bytes accepted by send() and not yet written to the socket.
   [[nodiscard]] std::size_t queued_bytes() const noexcept {
     return queued_bytes_.load(std::memory_order_relaxed);
@@ -103,6 +136,39 @@ class connection {
   const std::uint64_t id_;
   const std::string remote_;
   const std::string subprotocol_;
+  std::shared_ptr<void> context_;
+};
+
+/// Frames staged for many connections by one producer (a group actor's fan-out), handed to each
+/// io shard in one post by flush(). Not thread-safe: one per producer.
+class outbox {
+ public:
+  outbox() = default;
+  outbox(const outbox&) = delete;
+  outbox& operator=(const outbox&) = delete;
+  ~outbox() { flush(); }
+
+  void stage(shard_sink& shard, std::shared_ptr<connection> conn, std::shared_ptr<const std::string> frame) {
+    for (auto& b : batches_) {
+      if (b.first == &shard) {
+        b.second.push_back({std::move(conn), std::move(frame)});
+        return;
+      }
+    }
+    batches_.emplace_back(&shard, std::vector<shard_sink::item>{});
+    batches_.back().second.push_back({std::move(conn), std::move(frame)});
+  }
+
+  /// Hands every staged frame to its shard: one post per shard.
+  void flush() {
+    for (auto& [shard, items] : batches_) shard->post(std::move(items));
+    batches_.clear();
+  }
+
+  [[nodiscard]] bool empty() const noexcept { return batches_.empty(); }
+
+ private:
+  std::vector<std::pair<shard_sink*, std::vector<shard_sink::item>>> batches_;
 };
 
 /// What the broker implements to receive connection events. Every call for a given connection

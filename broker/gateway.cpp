@@ -284,7 +284,7 @@ void address_limiter::on_close(const std::shared_ptr<connection>& conn, const cl
 }  // namespace detail
 
 struct gateway::impl {
-  explicit impl(std::shared_ptr<gateway_state> state) : st(std::move(state)), listener(st->ioc, "gateway") {}
+  explicit impl(std::shared_ptr<gateway_state> state) : st(std::move(state)), listener(st->contexts(), "gateway") {}
   std::shared_ptr<gateway_state> st;
   detail::listener listener;
   bool started = false;

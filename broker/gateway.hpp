@@ -23,7 +23,7 @@ using coalesce_fn = std::function<std::string(std::span<const std::shared_ptr<co
 /// Gateway settings; the defaults are those of the `gateway.*` and `limits.*` configuration keys.
 struct gateway_options {
   std::string listen = "127.0.0.1:7800";  ///< "host:port"; port 0 picks a free port
-  unsigned io_threads = 1;                ///< threads running the io_context
+  unsigned io_threads = 1;                ///< io shards: one thread and one io_context each
   std::size_t max_frame_bytes = 1048576;  ///< larger client messages close with 1009
   std::uint32_t auth_timeout_ms = 5000;   ///< 0 disables; else unauthenticated peers get 4001
   /// Text frame sent just before the 4001 close; empty sends none.

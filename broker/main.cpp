@@ -13,6 +13,8 @@
 #include <pthread.h>
 #include <thread>
 
+#include "common/cpu.hpp"
+
 #include "actors/directory.hpp"
 #include "actors/directs.hpp"
 #include "actors/ephemeral_pool.hpp"
@@ -122,7 +124,7 @@ int main(int argc, char** argv) {
 
   caf::actor_system_config caf_cfg;
   const auto workers = cfg.broker.worker_threads ? cfg.broker.worker_threads
-                                                 : std::max(1u, std::thread::hardware_concurrency());
+                                                 : usable_cpus();
   caf_cfg.set("scheduler.max-threads", static_cast<std::size_t>(workers));
   // The work-stealing policy polls: after ~25 ms without work its workers sleep 10 ms between
   // polls, so a message from an io thread can wait that long per actor hop. The sharing policy
@@ -137,7 +139,7 @@ int main(int argc, char** argv) {
   broker::client_handler handler(svc);
   broker::gateway_options gw;
   gw.listen = cfg.gateway.listen;
-  gw.io_threads = cfg.gateway.io_threads;
+  gw.io_threads = cfg.gateway.io_threads ? cfg.gateway.io_threads : usable_cpus();
   gw.max_frame_bytes = cfg.gateway.max_frame_bytes;
   gw.auth_timeout_ms = static_cast<std::uint32_t>(cfg.gateway.auth_timeout_ms.count());
   gw.idle_timeout = static_cast<std::uint32_t>(cfg.gateway.idle_timeout.count());

@@ -1,11 +1,15 @@
-// One client WebSocket connection: a strand, a reader coroutine, a writer coroutine, one
-// async_write at a time, fed by a queue of shared frames. The only translation unit that
-// instantiates Beast's WebSocket stream.
+// One client WebSocket connection: owned by one io shard (an io_context run by one thread, so
+// the shard's executor is the connection's strand), a reader coroutine, and a writer that is a
+// chain of completion handlers, one async_write at a time, fed by a queue of shared frames. The
+// only translation unit that instantiates Beast's WebSocket stream.
 //
 // Unlike Asio's cpp20 chat_server, the writer does not park on a timer between bursts: it is
 // started by the first frame queued and ends when the queue is empty. A parked writer (its
 // co_spawn frames, its timer and the pending wait) measured ~1.3 KB per idle connection, which
 // the 8 KB budget per idle connection could not afford; ordering and "one writer" are the same.
+//
+// Fan-out reaches a shard once per batch (io_shard::post): frames for all its connections are
+// queued, then their writers start from one task, so frames due together leave in one write.
 
 #include "broker/detail/ws_session.hpp"
 
@@ -58,7 +62,8 @@ class ws_session final : public connection,
              std::string subprotocol)
       : connection(id, std::move(remote), std::move(subprotocol)),
         st_(std::move(st)),
-        ws_(std::move(stream)) {}
+        ws_(std::move(stream)),
+        shard_(st_->shard_of(ws_.get_executor())) {}
 
   /// Starts the accept coroutine on the session's strand.
   void start(upgrade_request req) {
@@ -83,26 +88,34 @@ class ws_session final : public connection,
 
   offer_result offer(frame_ptr frame) override {
     if (!frame) return offer_result::full;
-    const auto& opt = st_->options;
-    const std::size_t n = frame->size();
-    std::size_t cur = queued_bytes_.load(std::memory_order_relaxed);
-    for (;;) {
-      if (refusing_.load(std::memory_order_acquire)) return offer_result::closed;
-      if (cur != 0 && cur + n > opt.send_window_bytes) {
-        if (stalled(cur)) {
-          slow_consumer();
-          return offer_result::closed;
-        }
-        return offer_result::full;
-      }
-      if (cur + n > opt.slow_consumer_bytes && cur != 0) return offer_result::full;
-      if (queued_bytes_.compare_exchange_weak(cur, cur + n, std::memory_order_relaxed)) break;
-    }
-    if (cur == 0) progress_ms_.store(steady_ms(), std::memory_order_relaxed);  // the queue starts
+    const auto r = reserve(frame->size());
+    if (r != offer_result::sent) return r;
     asio::post(ws_.get_executor(), [self = this->shared_from_this(), f = std::move(frame)]() mutable {
       self->enqueue(std::move(f));
     });
     return offer_result::sent;
+  }
+
+  offer_result offer(frame_ptr frame, outbox& out) override {
+    if (!frame) return offer_result::full;
+    const auto r = reserve(frame->size());
+    if (r != offer_result::sent) return r;
+    out.stage(shard_, this->shared_from_this(), std::move(frame));
+    return offer_result::sent;
+  }
+
+  void take_staged(frame_ptr frame) override {
+    if (phase_ != phase::open) {  // closing or closed: refused frames are not counted
+      queued_bytes_.fetch_sub(frame->size(), std::memory_order_relaxed);
+      return;
+    }
+    queue_.push_back(std::move(frame));
+  }
+
+  void start_writing() override {
+    if (writing_ || phase_ == phase::done || phase_ == phase::accepting || head_ == queue_.size()) return;
+    writing_ = true;
+    write_next();
   }
 
   void when_ready(std::function<void()> ready) override {
@@ -224,41 +237,46 @@ class ws_session final : public connection,
   void kick() {
     if (writing_ || phase_ == phase::done || phase_ == phase::accepting) return;
     writing_ = true;
-    // Posted, not started inline: frames already posted to the strand are queued first, so a
+    // Posted, not started inline: frames already posted to the shard are queued first, so a
     // burst leaves in one coalesced write.
-    asio::post(ws_.get_executor(), [self = this->shared_from_this()] {
-      asio::co_spawn(self->ws_.get_executor(), writer(self), asio::detached);
-    });
+    asio::post(ws_.get_executor(), [self = this->shared_from_this()] { self->write_next(); });
   }
 
-  static asio::awaitable<void> writer(std::shared_ptr<ws_session> self) {
-    co_await self->drain();
-    self->writing_ = false;
-  }
-
-  /// Writes queued frames, then a pending close frame; returns when there is nothing to do.
-  asio::awaitable<void> drain() {
-    while (phase_ != phase::done) {
-      if (head_ < queue_.size()) {
-        auto [frame, accounted] = next_frame();
-        auto [ec, n] = co_await ws_.async_write(asio::buffer(*frame), use_nothrow);
-        (void)n;
-        queued_bytes_.fetch_sub(accounted, std::memory_order_relaxed);
+  /// The writer: one async_write at a time, each completion starting the next, until the queue
+  /// is empty (then a pending close frame). A chain of completion handlers rather than a
+  /// coroutine: nothing is allocated per burst beyond the write operation itself.
+  void write_next() {
+    if (phase_ == phase::done) {
+      writing_ = false;
+      return;
+    }
+    if (head_ < queue_.size()) {
+      auto [frame, accounted] = next_frame();
+      in_flight_ = std::move(frame);
+      in_flight_bytes_ = accounted;
+      ws_.async_write(asio::buffer(*in_flight_), [self = this->shared_from_this()](const beast::error_code& ec,
+                                                                                   std::size_t) {
+        self->queued_bytes_.fetch_sub(self->in_flight_bytes_, std::memory_order_relaxed);
+        self->in_flight_.reset();
         if (ec) {
-          on_write_error(ec);
-          co_return;
+          self->writing_ = false;
+          self->on_write_error(ec);
+          return;
         }
-        progress_ms_.store(steady_ms(), std::memory_order_relaxed);
-        wake_waiters();
-      } else if (phase_ == phase::closing && !close_written_) {
-        close_written_ = true;
-        const websocket::close_reason reason(static_cast<websocket::close_code>(close_code_), close_text_);
-        auto [ec] = co_await ws_.async_close(reason, use_nothrow);
-        if (ec) on_write_error(ec);
-        co_return;  // the reader ends when the peer answers (or the close deadline fires)
-      } else {
-        co_return;  // idle: the next enqueue() starts a new writer
-      }
+        self->progress_ms_.store(steady_ms(), std::memory_order_relaxed);
+        self->wake_waiters();
+        self->write_next();
+      });
+    } else if (phase_ == phase::closing && !close_written_) {
+      close_written_ = true;
+      const websocket::close_reason reason(static_cast<websocket::close_code>(close_code_), close_text_);
+      // The reader ends when the peer answers (or the close deadline fires).
+      ws_.async_close(reason, [self = this->shared_from_this()](const beast::error_code& ec) {
+        self->writing_ = false;
+        if (ec) self->on_write_error(ec);
+      });
+    } else {
+      writing_ = false;  // idle: the next enqueue() starts the writer again
     }
   }
 
@@ -329,6 +347,26 @@ class ws_session final : public connection,
       }
       self->arm_stall_check();
     });
+  }
+
+  /// The send window's check and byte accounting for offer(): `sent` when the bytes are counted.
+  offer_result reserve(std::size_t n) {
+    const auto& opt = st_->options;
+    std::size_t cur = queued_bytes_.load(std::memory_order_relaxed);
+    for (;;) {
+      if (refusing_.load(std::memory_order_acquire)) return offer_result::closed;
+      if (cur != 0 && cur + n > opt.send_window_bytes) {
+        if (stalled(cur)) {
+          slow_consumer();
+          return offer_result::closed;
+        }
+        return offer_result::full;
+      }
+      if (cur + n > opt.slow_consumer_bytes && cur != 0) return offer_result::full;
+      if (queued_bytes_.compare_exchange_weak(cur, cur + n, std::memory_order_relaxed)) break;
+    }
+    if (cur == 0) progress_ms_.store(steady_ms(), std::memory_order_relaxed);  // the queue starts
+    return offer_result::sent;
   }
 
   void slow_consumer() {
@@ -458,7 +496,10 @@ class ws_session final : public connection,
   std::shared_ptr<gateway_state> st_;
   websocket::stream<Stream> ws_;
   std::unique_ptr<asio::steady_timer> deadline_;    // auth timeout, then close timeout; null when idle
+  io_shard& shard_;                                 // the io thread that owns this connection
   std::vector<frame_ptr> queue_;                    // queue_[head_..] waits to be written
+  frame_ptr in_flight_;                             // being written
+  std::size_t in_flight_bytes_ = 0;                 // the queued bytes it stands for
   std::size_t head_ = 0;
   std::vector<std::function<void()>> waiters_;     // when_ready() callbacks waiting for room
   std::unique_ptr<asio::steady_timer> stall_timer_;  // armed while waiters_ is not empty
@@ -493,6 +534,25 @@ void start(std::shared_ptr<gateway_state> st, Stream&& stream, upgrade_request r
 }
 
 }  // namespace
+
+void io_shard::post(std::vector<item> items) {
+  asio::post(ioc, [this, items = std::move(items)]() mutable {
+    for (auto& it : items) {
+      it.conn->take_staged(std::move(it.frame));
+      if (dirty.empty() || dirty.back() != it.conn) dirty.push_back(std::move(it.conn));
+    }
+    if (start_posted) return;
+    start_posted = true;
+    // Every frame of this batch, and of any batch or reply queued behind it, is queued before
+    // the writers start: a connection with several frames due writes them at once.
+    asio::post(ioc, [this] {
+      start_posted = false;
+      auto due = std::move(dirty);
+      dirty.clear();
+      for (auto& c : due) c->start_writing();
+    });
+  });
+}
 
 void start_ws_session(std::shared_ptr<gateway_state> state, beast::tcp_stream stream, upgrade_request req) {
   start(std::move(state), std::move(stream), std::move(req));

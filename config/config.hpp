@@ -18,7 +18,7 @@ namespace sealcast {
 /// [broker]: where the broker keeps its state and how many CAF workers it runs.
 struct broker_config {
   std::string data_dir = "./data";   ///< RocksDB directory and the broker's key
-  std::uint32_t worker_threads = 0;  ///< CAF scheduler threads; 0 = one per core
+  std::uint32_t worker_threads = 0;  ///< CAF scheduler threads; 0 = one per usable CPU
 
   friend bool operator==(const broker_config&, const broker_config&) = default;
 };
@@ -26,7 +26,7 @@ struct broker_config {
 /// [gateway]: the client WebSocket listener.
 struct gateway_config {
   std::string listen = "127.0.0.1:7800";            ///< HOST:PORT; port 0 picks a free port
-  std::uint32_t io_threads = 1;                     ///< Asio threads
+  std::uint32_t io_threads = 0;                     ///< io shards (one thread each); 0 = usable CPUs
   std::uint64_t max_frame_bytes = 1048576;          ///< larger frames close with 1009
   std::chrono::milliseconds auth_timeout_ms{5000};  ///< time allowed for `hello`
   std::chrono::seconds idle_timeout{300};           ///< ping/idle timeout

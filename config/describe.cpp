@@ -88,7 +88,7 @@ std::string describe(const config& cfg) {
   out += " workers=" + (cfg.broker.worker_threads == 0 ? std::string{"auto"}
                                                        : std::to_string(cfg.broker.worker_threads));
   out += " client=" + scheme_url("ws", "wss", !g.tls_cert.empty(), g.listen) + "/ws";
-  out += " io_threads=" + std::to_string(g.io_threads);
+  out += " io_threads=" + (g.io_threads == 0 ? std::string{"auto"} : std::to_string(g.io_threads));
   out += " max_connections=" + std::to_string(g.max_connections);
   out += " admin=" + scheme_url("http", "https", !a.tls_cert.empty(), a.listen);
   out += std::string{" admin_token="} + (a.token.empty() ? "(empty)" : "(set)");

@@ -3,6 +3,7 @@
 #include <chrono>
 #include <charconv>
 
+#include <boost/asio/any_io_executor.hpp>
 #include <boost/asio/as_tuple.hpp>
 #include <boost/asio/co_spawn.hpp>
 #include <boost/asio/detached.hpp>
@@ -82,11 +83,14 @@ status open_acceptor(tcp::acceptor& acceptor, const tcp::endpoint& at) {
   return {};
 }
 
-asio::awaitable<void> accept_loop(std::shared_ptr<tcp::acceptor> acceptor, asio::io_context& ioc,
+/// Where the next accepted socket lives: a strand of the one context, or the next shard.
+using place_fn = std::function<asio::any_io_executor()>;
+
+asio::awaitable<void> accept_loop(std::shared_ptr<tcp::acceptor> acceptor, place_fn place,
                                   listener::accept_fn on_accept, std::string component) {
   asio::steady_timer backoff(acceptor->get_executor());
   for (;;) {
-    auto [ec, socket] = co_await acceptor->async_accept(asio::make_strand(ioc), use_nothrow);
+    auto [ec, socket] = co_await acceptor->async_accept(place(), use_nothrow);
     if (ec) {
       if (ec == asio::error::operation_aborted || !acceptor->is_open()) co_return;
       log::warn(component, "accept failed", {{"error", ec.message()}});
@@ -104,25 +108,37 @@ asio::awaitable<void> accept_loop(std::shared_ptr<tcp::acceptor> acceptor, asio:
 }  // namespace
 
 result<endpoint> listener::start(const tcp::endpoint& at, unsigned threads, accept_fn on_accept) {
-  auto acceptor = std::make_shared<tcp::acceptor>(asio::make_strand(ioc_));
+  auto& first = *contexts_.front();
+  auto acceptor = std::make_shared<tcp::acceptor>(asio::make_strand(first));
   if (auto s = open_acceptor(*acceptor, at); !s) return s.err();
   boost::system::error_code ec;
   const auto bound = acceptor->local_endpoint(ec);
   acceptor_ = acceptor;
-  work_.emplace(ioc_.get_executor());
-  asio::co_spawn(acceptor->get_executor(), accept_loop(acceptor, ioc_, std::move(on_accept), component_),
+  for (auto* c : contexts_) work_.emplace_back(c->get_executor());
+  place_fn place;
+  if (sharded_) {
+    place = [contexts = contexts_, next = std::size_t{0}]() mutable -> asio::any_io_executor {
+      return contexts[next++ % contexts.size()]->get_executor();
+    };
+  } else {
+    place = [&first]() -> asio::any_io_executor { return asio::make_strand(first); };
+  }
+  asio::co_spawn(acceptor->get_executor(), accept_loop(acceptor, std::move(place), std::move(on_accept), component_),
                  asio::detached);
-  for (unsigned i = 0; i < (threads == 0 ? 1 : threads); ++i) {
-    threads_.emplace_back([this] {
-      for (;;) {
-        try {
-          ioc_.run();
-          return;
-        } catch (const std::exception& e) {
-          log::error(component_, "io thread caught an exception", {{"what", e.what()}});
-        }
+  auto run = [this](asio::io_context* ioc) {
+    for (;;) {
+      try {
+        ioc->run();
+        return;
+      } catch (const std::exception& e) {
+        log::error(component_, "io thread caught an exception", {{"what", e.what()}});
       }
-    });
+    }
+  };
+  if (sharded_) {
+    for (auto* c : contexts_) threads_.emplace_back(run, c);
+  } else {
+    for (unsigned i = 0; i < (threads == 0 ? 1 : threads); ++i) threads_.emplace_back(run, &first);
   }
   return endpoint{bound.address().to_string(), bound.port()};
 }
@@ -138,15 +154,20 @@ void listener::close_acceptor() {
 void listener::join() {
   if (threads_.empty()) return;
   close_acceptor();
-  work_.reset();
+  work_.clear();
   // With every exchange ended the io threads run out of work; do not wait forever if not.
   const auto until = std::chrono::steady_clock::now() + std::chrono::seconds(2);
-  while (!ioc_.stopped() && std::chrono::steady_clock::now() < until) {
+  auto all_stopped = [this] {
+    for (auto* c : contexts_)
+      if (!c->stopped()) return false;
+    return true;
+  };
+  while (!all_stopped() && std::chrono::steady_clock::now() < until) {
     std::this_thread::sleep_for(std::chrono::milliseconds(5));
   }
-  if (!ioc_.stopped()) {
+  if (!all_stopped()) {
     log::warn(component_, "io threads still busy at shutdown; stopping them");
-    ioc_.stop();
+    for (auto* c : contexts_) c->stop();
   }
   for (auto& t : threads_) t.join();
   threads_.clear();

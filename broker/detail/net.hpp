@@ -43,13 +43,19 @@ class listener {
   /// Receives each accepted socket, already bound to a strand of its own.
   using accept_fn = std::function<void(tcp::socket)>;
 
+  /// One io_context run by the `threads` given to start(); each socket gets a strand of its own.
   /// `component` names the server in log lines ("gateway", "admin").
-  listener(asio::io_context& ioc, std::string component) : ioc_(ioc), component_(std::move(component)) {}
+  listener(asio::io_context& ioc, std::string component) : contexts_{&ioc}, component_(std::move(component)) {}
+  /// Shards: one thread per io_context, sockets spread round-robin over them and bound to their
+  /// context's executor (one thread: no strand needed).
+  listener(std::vector<asio::io_context*> shards, std::string component)
+      : contexts_(std::move(shards)), sharded_(true), component_(std::move(component)) {}
   ~listener() { join(); }
   listener(const listener&) = delete;
   listener& operator=(const listener&) = delete;
 
-  /// Binds (SO_REUSEADDR) and listens on `at`, starts accepting and runs `threads` io threads.
+  /// Binds (SO_REUSEADDR) and listens on `at`, starts accepting and runs `threads` io threads
+  /// (sharded: one per context, `threads` is ignored).
   [[nodiscard]] result<endpoint> start(const tcp::endpoint& at, unsigned threads, accept_fn on_accept);
   /// Stops accepting; the io threads keep running.
   void close_acceptor();
@@ -57,10 +63,11 @@ class listener {
   void join();
 
  private:
-  asio::io_context& ioc_;
+  std::vector<asio::io_context*> contexts_;
+  bool sharded_ = false;
   std::string component_;
   std::shared_ptr<tcp::acceptor> acceptor_;
-  std::optional<asio::executor_work_guard<asio::io_context::executor_type>> work_;
+  std::vector<asio::executor_work_guard<asio::io_context::executor_type>> work_;
   std::vector<std::thread> threads_;
 };
 

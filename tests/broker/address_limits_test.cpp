@@ -22,6 +22,9 @@ class fake_connection final : public connection {
     close_text = std::move(reason);
   }
   offer_result offer(std::shared_ptr<const std::string>) override { return offer_result::sent; }
+  offer_result offer(std::shared_ptr<const std::string>, outbox&) override { return offer_result::sent; }
+  void take_staged(std::shared_ptr<const std::string>) override {}
+  void start_writing() override {}
   void when_ready(std::function<void()> ready) override { ready(); }
   [[nodiscard]] bool closing() const noexcept override { return close_code != 0; }
   void mark_authenticated() override {}

@@ -74,7 +74,7 @@ TEST_CASE("a bad --set is reported while parsing the command line", "[config][co
   CHECK(parse_error({"--set", "pubsub.retry_interval=abc"}) ==
         "--set pubsub.retry_interval: must be an integer, got 'abc'");
   CHECK(parse_error({"--set", "gateway.io_threads=65"}) ==
-        "--set gateway.io_threads: must be between 1 and 64, got 65");
+        "--set gateway.io_threads: must be between 0 and 64, got 65");
 }
 
 TEST_CASE("overrides apply after the file, in order", "[config][command_line]") {

@@ -57,7 +57,7 @@ TEST_CASE("defaults match the configuration table of DESIGN.md", "[config][defau
   CHECK(c.broker.data_dir == "./data");
   CHECK(c.broker.worker_threads == 0);
   CHECK(c.gateway.listen == "127.0.0.1:7800");
-  CHECK(c.gateway.io_threads == 1);
+  CHECK(c.gateway.io_threads == 0);
   CHECK(c.gateway.max_frame_bytes == 1048576);
   CHECK(c.gateway.auth_timeout_ms == 5000ms);
   CHECK(c.gateway.idle_timeout == 300s);

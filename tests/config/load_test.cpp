@@ -191,8 +191,8 @@ TEST_CASE("a value of the wrong type names the expected and actual types",
 }
 
 TEST_CASE("an out-of-range value names the range and the value", "[config][load][errors]") {
-  expect_error("[gateway]\nio_threads = 0\n",
-               "2: key 'gateway.io_threads' must be between 1 and 64, got 0");
+  expect_error("[gateway]\nio_threads = 65\n",
+               "2: key 'gateway.io_threads' must be between 0 and 64, got 65");
   expect_error("[broker]\nworker_threads = 1025\n",
                "2: key 'broker.worker_threads' must be between 0 and 1024, got 1025");
   expect_error("[pubsub]\nmax_delivery_attempts = -1\n",
@@ -255,11 +255,11 @@ TEST_CASE("a missing file is named with the reason", "[config][load][errors]") {
 TEST_CASE("several errors are all reported, in file order", "[config][load][errors]") {
   std::string path;
   auto message = load_error(
-      "[pubsub]\nretry_interval = \"x\"\n[gateway]\nio_threads = 0\n"
+      "[pubsub]\nretry_interval = \"x\"\n[gateway]\nio_threads = 65\n"
       "[admin]\nlistne = \"a\"\n",
       &path);
   CHECK(message == path + ":2: key 'pubsub.retry_interval' must be an integer, got string\n" +
-                       path + ":4: key 'gateway.io_threads' must be between 1 and 64, got 0\n" +
+                       path + ":4: key 'gateway.io_threads' must be between 0 and 64, got 65\n" +
                        path + ":6: unknown key 'admin.listne' (did you mean 'listen'?)");
 }
 
@@ -309,10 +309,10 @@ TEST_CASE("parse_config reads text with a named source", "[config][load]") {
 
 TEST_CASE("validate checks a config built in code", "[config][rules]") {
   config c;
-  c.gateway.io_threads = 0;
+  c.gateway.io_threads = 65;
   auto st = validate(c);
   REQUIRE_FALSE(st);
-  CHECK(st.err().message == "key 'gateway.io_threads' must be between 1 and 64, got 0");
+  CHECK(st.err().message == "key 'gateway.io_threads' must be between 0 and 64, got 65");
   c = config{};
   c.admin.listen = "10.0.0.1:7801";
   st = validate(c);

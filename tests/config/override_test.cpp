@@ -52,8 +52,8 @@ TEST_CASE("override errors name --set and the key", "[config][override][errors]"
         "--set pubsub.retry_interval: must be an integer, got 'abc'");
   CHECK(override_error("pubsub.retry_interval=1.5") ==
         "--set pubsub.retry_interval: must be an integer, got '1.5'");
-  CHECK(override_error("gateway.io_threads=0") ==
-        "--set gateway.io_threads: must be between 1 and 64, got 0");
+  CHECK(override_error("gateway.io_threads=65") ==
+        "--set gateway.io_threads: must be between 0 and 64, got 65");
   CHECK(override_error("storage.sync=yes") ==
         "--set storage.sync: must be true or false, got 'yes'");
   CHECK(override_error("pubsub.max_mesage_ttl=1") ==
@@ -97,7 +97,7 @@ TEST_CASE("override values must be valid UTF-8, as in a file", "[config][overrid
 
 TEST_CASE("a failed --set leaves the config unchanged", "[config][override]") {
   config c;
-  CHECK_FALSE(apply_override(c, "gateway.io_threads=0"));
+  CHECK_FALSE(apply_override(c, "gateway.io_threads=65"));
   CHECK(c == config{});
 }
 
