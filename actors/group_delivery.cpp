@@ -417,7 +417,7 @@ void group_state::flush_cursors() {
   persistence::write_batch batch;
   for (auto& [id, m] : members) {
     if (!m.dirty) continue;
-    batch.put_member(m.rec);
+    batch.put_member_cursor(m.rec);  // roles change only through committed changes
     m.dirty = false;
   }
   if (!batch.empty()) svc->writer->submit(std::move(batch), nullptr);

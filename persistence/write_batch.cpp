@@ -36,6 +36,10 @@ void write_batch::put_member(const member_record& r) {
       codec::encode_user_group(r.role));
 }
 
+void write_batch::put_member_cursor(const member_record& r) {
+  put(column_family::members, keys::encode(keys::member_key{r.group, r.user}), codec::encode(r));
+}
+
 void write_batch::delete_member(const id16& group, const id16& user) {
   del(column_family::members, keys::encode(keys::member_key{group, user}));
   del(column_family::user_groups, keys::encode(keys::user_group_key{user, group}));

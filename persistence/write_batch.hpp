@@ -36,6 +36,9 @@ class write_batch {
   void put_group(const group_record& r);
   /// Stores or replaces a member and the user's user_groups entry.
   void put_member(const member_record& r);
+  /// Rewrites a member's row whose role is unchanged (a cursor moved): its user_groups entry,
+  /// which holds only the role, is left as it is, so a cursor costs one entry, not two.
+  void put_member_cursor(const member_record& r);
   /// Deletes a member and the user's user_groups entry.
   void delete_member(const id16& group, const id16& user);
   /// Stores or replaces an epoch.
