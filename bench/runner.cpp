@@ -133,9 +133,9 @@ status bench_context::run(const std::function<asio::awaitable<status>(bench_cont
   return result;
 }
 
-asio::awaitable<login_stats> login_all(bench_context& ctx, const std::vector<std::shared_ptr<bench_client>>& clients,
-                                       std::size_t first_index, std::atomic<std::size_t>* counter) {
-  const auto& o = ctx.options();
+asio::awaitable<login_stats> join_all(bench_context& ctx, std::size_t n,
+                                      const std::function<asio::awaitable<std::string>(std::size_t)>& join,
+                                      std::atomic<std::size_t>* counter) {
   const auto ex = co_await asio::this_coro::executor;
   login_stats stats;
   histogram h;
@@ -146,12 +146,10 @@ asio::awaitable<login_stats> login_all(bench_context& ctx, const std::vector<std
 
   // Workers share `next` and `stats`: they run on this coroutine's strand.
   auto worker = [&]() -> asio::awaitable<void> {
-    while (next < clients.size()) {
+    while (next < n) {
       const auto i = next++;
-      auto c = clients[i];
-      const auto source = ctx.source_for(first_index + i);
       const auto start = steady_ns();
-      auto err = co_await on_client(c, c->login(o.target, source, o.timeout));
+      auto err = co_await join(i);
       if (err.empty()) {
         ++stats.ok;
         h.record(steady_ns() - start);
@@ -162,7 +160,7 @@ asio::awaitable<login_stats> login_all(bench_context& ctx, const std::vector<std
     }
     if (--running == 0) all_done.cancel();
   };
-  const auto workers = std::min<std::size_t>(std::max(1u, o.connect_concurrency), clients.size());
+  const auto workers = std::min<std::size_t>(std::max(1u, ctx.options().connect_concurrency), n);
   running = workers;
   for (std::size_t w = 0; w < workers; ++w) asio::co_spawn(ex, worker(), asio::detached);
   if (workers > 0) {
@@ -172,6 +170,17 @@ asio::awaitable<login_stats> login_all(bench_context& ctx, const std::vector<std
   stats.seconds = static_cast<double>(steady_ns() - t0) / 1e9;
   stats.login = h.summary();
   co_return stats;
+}
+
+asio::awaitable<login_stats> login_all(bench_context& ctx, const std::vector<std::shared_ptr<bench_client>>& clients,
+                                       std::size_t first_index, std::atomic<std::size_t>* counter) {
+  const auto& o = ctx.options();
+  // A named function object: GCC 12 mishandles temporaries that live across a co_await.
+  const std::function<asio::awaitable<std::string>(std::size_t)> login = [&](std::size_t i) {
+    const auto& c = clients[i];
+    return on_client(c, c->login(o.target, ctx.source_for(first_index + i), o.timeout));
+  };
+  co_return co_await join_all(ctx, clients.size(), login, counter);
 }
 
 asio::awaitable<void> close_all(const std::vector<std::shared_ptr<bench_client>>& clients,

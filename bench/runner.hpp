@@ -79,6 +79,13 @@ struct login_stats {
   latency_summary login;  ///< per login, connect to welcome, in ns
 };
 
+/// Runs join(0) .. join(n - 1), at most options().connect_concurrency at once, each timed; join
+/// returns "" or what failed (it should run on the connection's own strand, e.g. through co_spawn
+/// with use_awaitable). `counter` (optional) counts finished joins for a progress line.
+boost::asio::awaitable<login_stats> join_all(bench_context& ctx, std::size_t n,
+                                             const std::function<boost::asio::awaitable<std::string>(std::size_t)>& join,
+                                             std::atomic<std::size_t>* counter = nullptr);
+
 /// Logs every client in, at most options().connect_concurrency at once; client i connects from
 /// source_for(first_index + i). `counter` (optional) counts finished logins for a progress line.
 boost::asio::awaitable<login_stats> login_all(bench_context& ctx,

@@ -23,6 +23,7 @@
 #include <boost/property_tree/xml_parser.hpp>
 
 #include "bench/histogram.hpp"
+#include "bench/keyed_group.hpp"
 #include "bench/nats_client.hpp"
 #include "bench/options.hpp"
 #include "bench/timeline.hpp"
@@ -236,6 +237,35 @@ TEST_CASE("the --target option takes sealcast or a nats-server WebSocket listene
   CHECK_FALSE(parse_options({"fanout", "--target", "nats://192.0.2.1:4223"}));
   CHECK_FALSE(parse_options({"fanout", "--target", "tcp://127.0.0.1:4222"}));
   CHECK_FALSE(parse_options({"idle", "--target", "nats://127.0.0.1:4223"}));
+}
+
+TEST_CASE("a keyed group's frames open once for their sender, in any order, and never for another", "[bench]") {
+  bench_options o;
+  o.size = 64;
+  const auto g = keyed_group::make("sealcast-bench/x/0", 2);
+  frame_sealer alice(g, 0, o), bob(g, 1, o);
+  std::vector<std::string> from_alice;
+  for (std::uint64_t t = 1; t <= 3; ++t) {
+    auto f = alice.seal(1000 * t);
+    REQUIRE(f);
+    from_alice.push_back(*f);
+  }
+  auto from_bob = bob.seal(42);
+  REQUIRE(from_bob);
+  frame_opener member(g, true);
+  CHECK(member.open(0, from_alice[2]) == 3000u);  // out of order: the skipped keys are kept
+  CHECK(member.open(0, from_alice[0]) == 1000u);
+  CHECK(member.open(1, *from_bob) == 42u);
+  CHECK_FALSE(member.open(0, from_alice[0]));  // a replay
+  CHECK_FALSE(member.open(1, from_alice[1]));  // not Bob's
+  CHECK_FALSE(member.open(std::nullopt, from_alice[1]));
+  CHECK_FALSE(member.open(0, "{}"));
+  frame_opener decrypt_only(g, false);
+  CHECK(decrypt_only.open(0, from_alice[1]) == 2000u);
+  CHECK(sender_index("sealcast-bench/x/0/12", '/') == 12u);
+  CHECK(sender_index("sealcast-bench.x.0.3", '.') == 3u);
+  CHECK_FALSE(sender_index("sealcast-bench/x/0/+", '/'));
+  CHECK_FALSE(sender_index("nodots", '.'));
 }
 
 TEST_CASE("the NATS parser reassembles messages split across WebSocket frames", "[bench]") {
