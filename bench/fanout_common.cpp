@@ -66,7 +66,7 @@ boost::asio::awaitable<window_result> measure_and_drain(fanout_stats& st, const 
 }
 
 void fanout_parameters(report& out, const bench_options& o) {
-  out.set_target(o.kind == target_kind::nats ? "nats" : "sealcast");
+  out.set_target(to_string(o.kind));
   out.param("target", o.kind == target_kind::sealcast ? o.url : o.target_url);
   out.param("groups", double(o.groups));
   out.param("members_per_group", double(o.members));
@@ -104,8 +104,8 @@ std::function<std::string(double)> fanout_progress(std::shared_ptr<fanout_stats>
 
 void fanout_report(report& out, fanout_stats& st, const bench_options& o, unsigned recipients,
                    std::uint64_t client_errors, const window_cpu& cpu, bool drained, const login_stats& logins) {
-  const bool nats = o.kind == target_kind::nats;
-  const char* ack = nats ? "PONG" : "ok";
+  const bool nats = o.kind == target_kind::nats, mqtt = o.kind == target_kind::mqtt;
+  const char* ack = nats ? "PONG" : mqtt ? "PUBACK" : "ok";
   const double d = o.duration_s;
   out.add("offered_per_s", double(st.sent_window.load()) / d, "msg/s", "publishes sent per second (offered)");
   out.add("published_per_s", double(st.acked_window.load()) / d, "msg/s",
@@ -125,7 +125,7 @@ void fanout_report(report& out, fanout_stats& st, const bench_options& o, unsign
     out.add("duplicates", double(st.duplicates.load()), "", "redelivered messages");
   }
   out.add("server_errors", double(st.server_errors.load()), "",
-          nats ? "-ERR from nats-server" : "error frames");
+          nats ? "-ERR from nats-server" : mqtt ? "refusals from the MQTT broker" : "error frames");
   out.add("disconnects", double(st.disconnects.load()), "", "connections lost");
   out.add("reconnects", double(st.reconnects.load()), "", "reconnects (the bench does not reconnect: 0)");
   out.add("client_errors", double(client_errors + st.missing_key.load()), "", "client-side protocol errors");
@@ -176,10 +176,10 @@ void fanout_report(report& out, fanout_stats& st, const bench_options& o, unsign
     }
     out.add("bench_saturated", saturated ? 1 : 0, "", "1: the bench was the bottleneck");
   }
-  out.add_latency("publish_to_ack", nats ? "publish -> PONG (flush)" : "publish -> ok",
+  out.add_latency("publish_to_ack", nats ? "publish -> PONG (flush)" : mqtt ? "publish -> PUBACK" : "publish -> ok",
                   st.ack_ns.summary());
   out.add_latency("publish_to_deliver", "publish -> deliver", st.deliver_ns.summary());
-  out.add_latency("login", nats ? "connect -> first PONG" : "connect -> welcome",
+  out.add_latency("login", nats ? "connect -> first PONG" : mqtt ? "connect -> CONNACK, SUBACK" : "connect -> welcome",
                   logins.login);
 
   out.check("sent_accounted", "publishes sent = acked + failed", double(st.sent.load()),
@@ -191,7 +191,9 @@ void fanout_report(report& out, fanout_stats& st, const bench_options& o, unsign
 
   if (!out.invariants_hold())
     out.note("INVARIANT MISMATCH: see the invariant table" +
-             std::string(nats ? " (NATS is at-most-once: a slow consumer loses messages)" : ""));
+             std::string(nats ? " (NATS is at-most-once: a slow consumer loses messages)"
+                         : mqtt ? " (Mosquitto drops QoS 1 messages beyond max_queued_messages per subscriber)"
+                                : ""));
   if (o.rate && double(st.acked_window.load()) / d < 0.95 * *o.rate)
     out.note("acked publishes fell short of the offered rate: the broker or the bench was saturated");
   if (saturated)
@@ -210,6 +212,14 @@ void fanout_report(report& out, fanout_stats& st, const bench_options& o, unsign
     out.note("nats-server core NATS has no durability: nothing is stored, a publish is 'acked' by the PONG of a "
              "PING sent after it (the server has processed it), and a subscriber that is offline or slow loses "
              "messages; sealcastd commits every publish to RocksDB before its ok");
+  if (mqtt)
+    out.note("MQTT 5, QoS 1 both ways: a publish is 'acked' by its PUBACK, which Mosquitto sends once the message is "
+             "in its in-memory store and queued for every subscriber; with `persistence true` "
+             "(bench/mosquitto-bench.conf) that store is written to one file every autosave_interval (1800 s there) "
+             "and at shutdown, not per message and with no fsync per publish: a crash loses what arrived since the "
+             "last save. Subscribers' sessions outlive their connection (expiry 300 s), so an offline subscriber's "
+             "messages stay queued, in memory. sealcastd commits every publish to RocksDB (storage.sync=true: a "
+             "synced WAL) before its ok");
 
   if (!o.plot_path.empty()) {
     const std::string shape = o.all_publish ? std::to_string(o.groups) + " groups x " + std::to_string(o.members) +
