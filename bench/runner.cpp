@@ -2,6 +2,7 @@
 
 #include <unistd.h>
 
+#include <algorithm>
 #include <atomic>
 #include <cstdio>
 #include <mutex>
@@ -10,6 +11,7 @@
 #include <boost/asio/as_tuple.hpp>
 #include <boost/asio/co_spawn.hpp>
 #include <boost/asio/detached.hpp>
+#include <boost/asio/executor_work_guard.hpp>
 #include <boost/asio/io_context.hpp>
 #include <boost/asio/signal_set.hpp>
 #include <boost/asio/steady_timer.hpp>
@@ -30,11 +32,22 @@ constexpr unsigned default_sources = 8;
 
 }  // namespace
 
+// One io_context per thread, each run by its own thread, connections dealt out round-robin: a
+// connection's handlers stay on one thread (no hand-over between threads through a shared
+// scheduler queue, no lock on it) and --threads N spreads the connections' work over N threads.
 struct bench_context::impl {
-  explicit impl(unsigned threads) : io(static_cast<int>(threads)) {}
-  asio::io_context io;
-  // Declared after io: released (clients and their sockets first) while the io_context still
-  // exists, but only once its threads have stopped, so no handler runs against it any more.
+  explicit impl(unsigned threads) {
+    for (unsigned i = 0; i < std::max(1u, threads); ++i) ios.push_back(std::make_unique<asio::io_context>(1));
+  }
+  /// The context of the next strand, round-robin; the first serves the scenario and the ticker.
+  asio::io_context& next() { return *ios[next_io.fetch_add(1, std::memory_order_relaxed) % ios.size()]; }
+  void stop_all() {
+    for (auto& io : ios) io->stop();
+  }
+  std::vector<std::unique_ptr<asio::io_context>> ios;
+  std::atomic<std::size_t> next_io{0};
+  // Declared after ios: released (clients and their sockets first) while the io_contexts still
+  // exist, but only once their threads have stopped, so no handler runs against them any more.
   std::vector<std::shared_ptr<void>> kept;
   std::mutex progress_mutex;
   std::function<std::string(double)> progress;
@@ -45,7 +58,7 @@ bench_context::bench_context(const bench_options& options)
 
 bench_context::~bench_context() = default;
 
-asio::any_io_executor bench_context::make_strand() { return asio::make_strand(impl_->io); }
+asio::any_io_executor bench_context::make_strand() { return asio::make_strand(impl_->next()); }
 
 void bench_context::plan_connections(std::size_t n) {
   sources_.clear();
@@ -75,7 +88,7 @@ std::shared_ptr<bench_client> bench_context::make_client(client_hooks* hooks) {
 
 status bench_context::run(const std::function<asio::awaitable<status>(bench_context&, report&)>& scenario,
                           report& out) {
-  auto& io = impl_->io;
+  auto& io = *impl_->ios.front();
   status result{errc::internal, "the scenario did not finish"};
   std::atomic<bool> finished{false};
   const auto started = std::chrono::steady_clock::now();
@@ -104,10 +117,10 @@ status bench_context::run(const std::function<asio::awaitable<status>(bench_cont
     if (ec) return;
     std::fprintf(stderr, "\nsealcast-bench: interrupted\n");
     result = status{errc::internal, "interrupted"};
-    io.stop();
+    impl_->stop_all();
   });
 
-  asio::co_spawn(make_strand(), scenario(*this, out), [&](std::exception_ptr e, status st) {
+  asio::co_spawn(asio::make_strand(io), scenario(*this, out), [&](std::exception_ptr e, status st) {
     finished = true;
     if (e) {
       try {
@@ -121,13 +134,17 @@ status bench_context::run(const std::function<asio::awaitable<status>(bench_cont
     result = std::move(st);
     asio::post(ticker.get_executor(), [&] { ticker.cancel(); });
     signals.cancel();
-    io.stop();
+    impl_->stop_all();
   });
 
+  // Until the scenario ends, a context whose connections are all idle (or not made yet) must
+  // not return from run().
+  std::vector<asio::executor_work_guard<asio::io_context::executor_type>> busy;
+  for (auto& c : impl_->ios) busy.push_back(asio::make_work_guard(*c));
   std::vector<std::thread> threads;
-  for (unsigned i = 1; i < options_.threads; ++i) threads.emplace_back([&] { io.run(); });
+  for (std::size_t i = 1; i < impl_->ios.size(); ++i) threads.emplace_back([this, i] { impl_->ios[i]->run(); });
   io.run();
-  io.stop();
+  impl_->stop_all();
   for (auto& t : threads) t.join();
   if (tty && options_.progress) std::fprintf(stderr, "\n");
   return result;
