@@ -506,6 +506,57 @@ TEST_CASE("fanout against Mosquitto (MQTT 5, QoS 1, persistence on) holds the sa
   CHECK(std::filesystem::exists(mosquitto.db_dir() / "mosquitto.db"));
 }
 
+TEST_CASE("compare_table.py puts every target x shape side by side and marks bench-bound figures", "[bench]") {
+  test::temp_dir dir;
+  // What sealcast-bench --json writes, reduced to the fields the table reads.
+  auto run = [&](const std::string& name, double published, double delivered, bool saturated, bool holds, double rate) {
+    boost::json::object r;
+    r["invariants_hold"] = holds;
+    r["parameters"] = boost::json::object{{"rate", rate}};
+    r["figures"] = boost::json::object{{"published_per_s", published},
+                                       {"delivered_per_s", delivered},
+                                       {"broker_cpu_us_per_delivery", 12.5},
+                                       {"bench_saturated", saturated ? 1 : 0}};
+    r["latency"] = boost::json::object{
+        {"publish_to_deliver", boost::json::object{{"count", 100}, {"p50_ms", 1.5}, {"p99_ms", 7.25}}}};
+    std::ofstream(dir.path() / (name + ".json")) << boost::json::serialize(r);
+  };
+  run("sealcast-1x1000-max", 60, 60000, false, true, 0);
+  run("sealcast-1x1000-lat", 24, 24000, false, true, 24);
+  run("mqtt-1x1000-max", 40, 40000, true, true, 0);
+  run("mqtt-1x1000-lat", 24, 24000, false, false, 24);
+  run("sealcast-50x2-max", 900, 900, false, true, 0);  // mqtt-50x2 never ran
+  auto r = test::run_program("/usr/bin/python3",
+                             {SEALCAST_BENCH_DIR "/compare_table.py", "--dir", dir.path().string(), "--targets",
+                              "sealcast mqtt", "--shapes", "1x1000 50x2", "--setting", "test run"},
+                             30s);
+  INFO(r.out << r.err);
+  REQUIRE(r.exit_code == 0);
+  std::ifstream md_in(dir.path() / "compare.md");
+  std::stringstream md;
+  md << md_in.rdbuf();
+  INFO(md.str());
+  CHECK_THAT(md.str(), Catch::Matchers::ContainsSubstring("| shape | figure | Sealcast | Mosquitto |"));
+  CHECK_THAT(md.str(), Catch::Matchers::ContainsSubstring("| 1x1000 | max deliveries/s (closed loop) | 60.0k | 40.0k* |"));
+  CHECK_THAT(md.str(), Catch::Matchers::ContainsSubstring("at 24 publishes/s | 1.5 / 7.2 | 1.5 / 7.2! |"));
+  CHECK_THAT(md.str(), Catch::Matchers::ContainsSubstring("| 50x2 | max publishes/s (closed loop) | 900 | - |"));
+  const auto j = read_json(dir.path() / "compare.json");
+  CHECK(j.at("rows").as_array().size() == 4);
+  // The chart is well-formed SVG with one bar per figure that exists.
+  namespace pt = boost::property_tree;
+  pt::ptree tree;
+  pt::read_xml((dir.path() / "compare.svg").string(), tree);
+  std::size_t bars = 0;
+  std::function<void(const pt::ptree&)> count = [&](const pt::ptree& t) {
+    for (const auto& [name, child] : t) {
+      if (name == "rect" && child.get<std::string>("<xmlattr>.class", "") == "bar") ++bars;
+      count(child);
+    }
+  };
+  count(tree.get_child("svg"));
+  CHECK(bars == 2 * 3 + 1 + 1);  // 1x1000: 3 figures x 2 targets; 50x2: Sealcast's max and CPU
+}
+
 TEST_CASE("idle measures the broker's memory per connection", "[bench][broker]") {
   test::temp_dir dir;
   test::broker_process broker(dir.path() / "data", {"--set", "log.level=warn"});
