@@ -32,14 +32,15 @@ struct pace {
 }  // namespace
 
 asio::awaitable<void> paced_publish_loop(paced_publisher& p, fanout_stats& st, const bench_options& o,
-                                         double per_publisher, std::uint64_t start_ns, std::uint64_t end_ns) {
+                                         double per_publisher, double phase, std::uint64_t start_ns,
+                                         std::uint64_t end_ns) {
   auto state = std::make_shared<pace>();
   asio::steady_timer timer(p.executor());
   state->wake = &timer;
   const bool closed_loop = !o.rate.has_value();
   const std::size_t cap = closed_loop ? o.window : o.max_outstanding;
   const auto interval = closed_loop ? 0 : static_cast<std::uint64_t>(1e9 / per_publisher);
-  std::uint64_t next = start_ns;
+  std::uint64_t next = start_ns + static_cast<std::uint64_t>(phase * static_cast<double>(interval));
   co_await sleep_until_ns(start_ns);
   while (p.is_open()) {
     const auto now = steady_ns();

@@ -41,7 +41,10 @@ class paced_publisher {
 /// at `per_publisher` messages/s (ignored in closed loop), with at most --window (closed loop)
 /// or --max-outstanding (open loop) unanswered publishes; counts sends, acks and failures in
 /// `st` and increments st.loops_done at the end. Spawn it on p.executor().
+/// Open loop: the first message is due `phase` (in [0, 1)) of an interval after start_ns; publisher
+/// i of P gets i/P, so that P publishers together send evenly spaced messages, not P at once.
 boost::asio::awaitable<void> paced_publish_loop(paced_publisher& p, fanout_stats& st, const bench_options& o,
-                                                double per_publisher, std::uint64_t start_ns, std::uint64_t end_ns);
+                                                double per_publisher, double phase, std::uint64_t start_ns,
+                                                std::uint64_t end_ns);
 
 }  // namespace sealcast::bench

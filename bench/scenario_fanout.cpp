@@ -267,8 +267,10 @@ asio::awaitable<status> run_fanout(bench_context& ctx, report& out) {
   }
   const auto start = open_run_window(st, o);
   const double per_publisher = o.rate ? *o.rate / static_cast<double>(pubs.size()) : 0;
-  for (auto& p : pubs)
-    asio::co_spawn(p->executor(), paced_publish_loop(*p, st, o, per_publisher, start, st.window_end.load()),
+  for (std::size_t i = 0; i < pubs.size(); ++i)
+    asio::co_spawn(pubs[i]->executor(),
+                   paced_publish_loop(*pubs[i], st, o, per_publisher, double(i) / double(pubs.size()), start,
+                                      st.window_end.load()),
                    asio::detached);
   const auto [cpu, drained] = co_await measure_and_drain(st, o, pubs.size(), recipients);
   st.stop_acks = true;
