@@ -74,7 +74,7 @@ start_broker() {  # target, log file
     sealcast)
       # shellcheck disable=SC2086  # SEALCAST_SET is a list of flags
       taskset -c "$BROKER_CPU" "$S" --set broker.data_dir="$BROKER_DIR/data" --set gateway.listen=127.0.0.1:7900 \
-        --set admin.listen=127.0.0.1:7901 "${SEALCAST_FIXED[@]}" $SEALCAST_SET 2> "$2" &
+        --set admin.listen=127.0.0.1:7901 "${SEALCAST_FIXED[@]}" $SEALCAST_SET > "$2" 2>&1 &
       BROKER_PID=$!
       TARGET_ARGS=(--url ws://127.0.0.1:7900/ws)
       wait_port 7900 ;;

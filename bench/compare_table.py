@@ -148,7 +148,9 @@ def markdown(rows, targets, shapes, settings):
 def svg_chart(rows, targets, shapes, settings):
     """One row of panels per shape: throughput, broker CPU per delivery, p50/p99 latency."""
     by = {(r["shape"], r["target"]): r for r in rows}
-    panel_w, panel_h, pad_l, pad_t, gap = 250, 170, 70, 70, 30
+    panel_w, panel_h, pad_l, gap = 250, 170, 70, 30
+    legend_y = 30 + 15 * len(settings)  # one line per setting under the title
+    pad_t = legend_y + 22
     cols = 3
     width = pad_l + cols * (panel_w + gap) + 10
     height = pad_t + len(shapes) * (panel_h + 60) + 40
@@ -157,15 +159,16 @@ def svg_chart(rows, targets, shapes, settings):
         f'<svg xmlns="http://www.w3.org/2000/svg" width="{width}" height="{height}" '
         f'viewBox="0 0 {width} {height}" font-family="sans-serif" font-size="11">',
         f'<rect width="{width}" height="{height}" fill="white"/>',
-        f'<text x="10" y="20" font-size="15" font-weight="bold">sealcast-bench compare</text>',
-        f'<text x="10" y="38" fill="#555">{e("; ".join(settings))}</text>',
+        '<text x="10" y="20" font-size="15" font-weight="bold">sealcast-bench compare</text>',
     ]
+    for i, line in enumerate(settings):
+        svg.append(f'<text x="10" y="{36 + 15 * i}" fill="#555">{e(line)}</text>')
     x = 10
     for t in targets:  # legend
-        svg.append(f'<rect x="{x}" y="48" width="12" height="12" fill="{TARGET_COLOURS.get(t, "#888")}"/>')
-        svg.append(f'<text x="{x + 16}" y="58">{e(TARGET_NAMES.get(t, t))}</text>')
+        svg.append(f'<rect x="{x}" y="{legend_y}" width="12" height="12" fill="{TARGET_COLOURS.get(t, "#888")}"/>')
+        svg.append(f'<text x="{x + 16}" y="{legend_y + 10}">{e(TARGET_NAMES.get(t, t))}</text>')
         x += 110
-    svg.append(f'<text x="{x}" y="58" fill="#555">hatched, *: the bench was the bottleneck; '
+    svg.append(f'<text x="{x}" y="{legend_y + 10}" fill="#555">hatched, *: the bench was the bottleneck; '
                f'!: invariants failed</text>')
     svg.append('<defs><pattern id="hatch" width="6" height="6" patternUnits="userSpaceOnUse" '
                'patternTransform="rotate(45)"><rect width="6" height="6" fill="white" fill-opacity="0.0"/>'
