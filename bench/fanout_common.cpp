@@ -125,7 +125,9 @@ void fanout_report(report& out, fanout_stats& st, const bench_options& o, unsign
     out.add("duplicates", double(st.duplicates.load()), "", "redelivered messages");
   }
   out.add("server_errors", double(st.server_errors.load()), "",
-          nats ? "-ERR from nats-server" : mqtt ? "refusals from the MQTT broker" : "error frames");
+          nats   ? "-ERR from nats-server"
+          : mqtt ? "refusals from the MQTT broker"
+                 : "error frames");
   out.add("disconnects", double(st.disconnects.load()), "", "connections lost");
   out.add("reconnects", double(st.reconnects.load()), "", "reconnects (the bench does not reconnect: 0)");
   out.add("client_errors", double(client_errors + st.missing_key.load()), "", "client-side protocol errors");
@@ -137,10 +139,11 @@ void fanout_report(report& out, fanout_stats& st, const bench_options& o, unsign
   const cpu_sample* c0 = cpu.start ? &*cpu.start : nullptr;
   const cpu_sample* c1 = cpu.end ? &*cpu.end : nullptr;
   const double span = c0 && c1 && c1->at_ns > c0->at_ns ? static_cast<double>(c1->at_ns - c0->at_ns) / 1e9 : d;
-  const double late_s = c0 && c1 ? std::max(static_cast<double>(c0->at_ns) - static_cast<double>(st.window_start.load()),
-                                             static_cast<double>(c1->at_ns) - static_cast<double>(st.window_end.load())) /
-                                        1e9
-                                  : 0;
+  const double late_s = c0 && c1
+                            ? std::max(static_cast<double>(c0->at_ns) - static_cast<double>(st.window_start.load()),
+                                       static_cast<double>(c1->at_ns) - static_cast<double>(st.window_end.load())) /
+                                  1e9
+                            : 0;
   if (c0 && c1 && c0->broker_cpu_s && c1->broker_cpu_s) {
     const double s = *c1->broker_cpu_s - *c0->broker_cpu_s;
     out.add("broker_cpu_pct", 100 * s / span, "%", "broker CPU in the window");
@@ -176,10 +179,16 @@ void fanout_report(report& out, fanout_stats& st, const bench_options& o, unsign
     }
     out.add("bench_saturated", saturated ? 1 : 0, "", "1: the bench was the bottleneck");
   }
-  out.add_latency("publish_to_ack", nats ? "publish -> PONG (flush)" : mqtt ? "publish -> PUBACK" : "publish -> ok",
+  out.add_latency("publish_to_ack",
+                  nats   ? "publish -> PONG (flush)"
+                  : mqtt ? "publish -> PUBACK"
+                         : "publish -> ok",
                   st.ack_ns.summary());
   out.add_latency("publish_to_deliver", "publish -> deliver", st.deliver_ns.summary());
-  out.add_latency("login", nats ? "connect -> first PONG" : mqtt ? "connect -> CONNACK, SUBACK" : "connect -> welcome",
+  out.add_latency("login",
+                  nats   ? "connect -> first PONG"
+                  : mqtt ? "connect -> CONNACK, SUBACK"
+                         : "connect -> welcome",
                   logins.login);
 
   out.check("sent_accounted", "publishes sent = acked + failed", double(st.sent.load()),
@@ -191,7 +200,7 @@ void fanout_report(report& out, fanout_stats& st, const bench_options& o, unsign
 
   if (!out.invariants_hold())
     out.note("INVARIANT MISMATCH: see the invariant table" +
-             std::string(nats ? " (NATS is at-most-once: a slow consumer loses messages)"
+             std::string(nats   ? " (NATS is at-most-once: a slow consumer loses messages)"
                          : mqtt ? " (Mosquitto drops QoS 1 messages beyond max_queued_messages per subscriber)"
                                 : ""));
   if (o.rate && double(st.acked_window.load()) / d < 0.95 * *o.rate)
@@ -209,17 +218,19 @@ void fanout_report(report& out, fanout_stats& st, const bench_options& o, unsign
   if (!st.first_error.empty()) out.note("first error: " + st.first_error);
   if (!o.rate) out.note("closed loop: latency is measured from the actual send, which waits for a free window slot");
   if (nats)
-    out.note("nats-server core NATS has no durability: nothing is stored, a publish is 'acked' by the PONG of a "
-             "PING sent after it (the server has processed it), and a subscriber that is offline or slow loses "
-             "messages; sealcastd commits every publish to RocksDB before its ok");
+    out.note(
+        "nats-server core NATS has no durability: nothing is stored, a publish is 'acked' by the PONG of a "
+        "PING sent after it (the server has processed it), and a subscriber that is offline or slow loses "
+        "messages; sealcastd commits every publish to RocksDB before its ok");
   if (mqtt)
-    out.note("MQTT 5, QoS 1 both ways: a publish is 'acked' by its PUBACK, which Mosquitto sends once the message is "
-             "in its in-memory store and queued for every subscriber; with `persistence true` "
-             "(bench/mosquitto-bench.conf) that store is written to one file every autosave_interval (1800 s there) "
-             "and at shutdown, not per message and with no fsync per publish: a crash loses what arrived since the "
-             "last save. Subscribers' sessions outlive their connection (expiry 300 s), so an offline subscriber's "
-             "messages stay queued, in memory. sealcastd commits every publish to RocksDB (storage.sync=true: a "
-             "synced WAL) before its ok");
+    out.note(
+        "MQTT 5, QoS 1 both ways: a publish is 'acked' by its PUBACK, which Mosquitto sends once the message is "
+        "in its in-memory store and queued for every subscriber; with `persistence true` "
+        "(bench/mosquitto-bench.conf) that store is written to one file every autosave_interval (1800 s there) "
+        "and at shutdown, not per message and with no fsync per publish: a crash loses what arrived since the "
+        "last save. Subscribers' sessions outlive their connection (expiry 300 s), so an offline subscriber's "
+        "messages stay queued, in memory. sealcastd commits every publish to RocksDB (storage.sync=true: a "
+        "synced WAL) before its ok");
 
   if (!o.plot_path.empty()) {
     const std::string shape = o.all_publish ? std::to_string(o.groups) + " groups x " + std::to_string(o.members) +

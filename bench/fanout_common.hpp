@@ -82,10 +82,10 @@ void fanout_parameters(report& out, const bench_options& o);
 
 /// What the operating system says about the broker and the bench at one edge of the window.
 struct cpu_sample {
-  std::uint64_t at_ns = 0;               ///< when it was read (steady_ns)
-  std::optional<double> broker_cpu_s;    ///< the broker's CPU seconds (--broker-pid)
-  std::optional<double> broker_wait_s;   ///< its threads' time waiting for a CPU, summed
-  std::optional<double> bench_cpu_s;     ///< the bench's CPU seconds
+  std::uint64_t at_ns = 0;                  ///< when it was read (steady_ns)
+  std::optional<double> broker_cpu_s;       ///< the broker's CPU seconds (--broker-pid)
+  std::optional<double> broker_wait_s;      ///< its threads' time waiting for a CPU, summed
+  std::optional<double> bench_cpu_s;        ///< the bench's CPU seconds
   std::vector<thread_sched> bench_threads;  ///< per bench thread (empty without schedstat)
 };
 

@@ -79,8 +79,7 @@ class mqtt_client : public std::enable_shared_from_this<mqtt_client> {
   static void on_connect(::mosquitto*, void* self, int rc, int flags, const ::mqtt5__property* props);
   static void on_disconnect(::mosquitto*, void* self, int rc, const ::mqtt5__property* props);
   static void on_publish(::mosquitto*, void* self, int mid, int reason, const ::mqtt5__property* props);
-  static void on_message(::mosquitto*, void* self, const ::mosquitto_message* msg,
-                         const ::mqtt5__property* props);
+  static void on_message(::mosquitto*, void* self, const ::mosquitto_message* msg, const ::mqtt5__property* props);
   static void on_subscribe(::mosquitto*, void* self, int mid, int count, const int* granted,
                            const ::mqtt5__property* props);
   static boost::asio::awaitable<void> read_loop(std::shared_ptr<mqtt_client> self);
@@ -99,11 +98,11 @@ class mqtt_client : public std::enable_shared_from_this<mqtt_client> {
   hooks* hooks_;
   ::mosquitto* mosq_ = nullptr;
   std::optional<boost::asio::posix::stream_descriptor> socket_;  ///< a dup of libmosquitto's socket
-  std::unordered_map<int, puback_handler> pubacks_;             ///< by packet id
-  boost::asio::steady_timer* waiter_ = nullptr;                 ///< connect() or subscribe() waiting
-  boost::asio::steady_timer* keepalive_ = nullptr;              ///< keepalive_loop()'s timer
-  int waiting_mid_ = 0;                                         ///< the SUBSCRIBE's packet id
-  std::optional<std::string> answer_;                           ///< what the waiter gets
+  std::unordered_map<int, puback_handler> pubacks_;              ///< by packet id
+  boost::asio::steady_timer* waiter_ = nullptr;                  ///< connect() or subscribe() waiting
+  boost::asio::steady_timer* keepalive_ = nullptr;               ///< keepalive_loop()'s timer
+  int waiting_mid_ = 0;                                          ///< the SUBSCRIBE's packet id
+  std::optional<std::string> answer_;                            ///< what the waiter gets
   bool writing_ = false;
   bool ended_ = false;
   std::atomic<bool> open_{false};

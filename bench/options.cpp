@@ -243,9 +243,10 @@ result<bench_options> parse_options(const std::vector<std::string>& args) {
     o.kind = target_kind::mqtt;
     o.target = *t;
   } else {
-    return bad("--target must be sealcast, nats://HOST:PORT (nats-server's WebSocket listener) or mqtt://HOST:PORT "
-               "(an MQTT broker's TCP listener), got '" +
-               o.target_url + "'");
+    return bad(
+        "--target must be sealcast, nats://HOST:PORT (nats-server's WebSocket listener) or mqtt://HOST:PORT "
+        "(an MQTT broker's TCP listener), got '" +
+        o.target_url + "'");
   }
   if (!o.plot_path.empty() && o.which != scenario::fanout) return bad("--plot needs the fanout scenario");
   if (o.members == 0) o.members = o.which == scenario::rotate ? 1000 : 100;

@@ -21,8 +21,8 @@
 
 // What every scenario shares: N threads each running its own io_context, a strand per client
 // (on the contexts in turn), the loopback source addresses connections are spread over, the live
-// progress line, and helpers that log many clients in, wait for conditions and close everything. A scenario is a coroutine
-// on its own strand; it reaches clients only through on_client() and atomics.
+// progress line, and helpers that log many clients in, wait for conditions and close everything. A scenario is a
+// coroutine on its own strand; it reaches clients only through on_client() and atomics.
 
 namespace sealcast::bench {
 
@@ -82,9 +82,9 @@ struct login_stats {
 /// Runs join(0) .. join(n - 1), at most options().connect_concurrency at once, each timed; join
 /// returns "" or what failed (it should run on the connection's own strand, e.g. through co_spawn
 /// with use_awaitable). `counter` (optional) counts finished joins for a progress line.
-boost::asio::awaitable<login_stats> join_all(bench_context& ctx, std::size_t n,
-                                             const std::function<boost::asio::awaitable<std::string>(std::size_t)>& join,
-                                             std::atomic<std::size_t>* counter = nullptr);
+boost::asio::awaitable<login_stats> join_all(
+    bench_context& ctx, std::size_t n, const std::function<boost::asio::awaitable<std::string>(std::size_t)>& join,
+    std::atomic<std::size_t>* counter = nullptr);
 
 /// Logs every client in, at most options().connect_concurrency at once; client i connects from
 /// source_for(first_index + i). `counter` (optional) counts finished logins for a progress line.

@@ -6,7 +6,6 @@
 
 #include <unordered_map>
 
-
 #include <boost/asio/co_spawn.hpp>
 #include <boost/asio/detached.hpp>
 #include <boost/asio/use_awaitable.hpp>

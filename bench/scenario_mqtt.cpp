@@ -154,7 +154,8 @@ asio::awaitable<status> run_mqtt_fanout(bench_context& ctx, report& out) {
   out.add("connections", double(logins.ok), "", "connections subscribed");
   out.add("login_seconds", logins.seconds, "s", "time to connect all");
   if (logins.failed > 0)
-    co_return error{errc::internal, std::to_string(logins.failed) + " connections failed, first: " + logins.first_error};
+    co_return error{errc::internal,
+                    std::to_string(logins.failed) + " connections failed, first: " + logins.first_error};
 
   const auto start = open_run_window(st, o);
   const double per_publisher = o.rate ? *o.rate / static_cast<double>(run->pubs.size()) : 0;

@@ -290,7 +290,8 @@ TEST_CASE("the command line takes a scenario, --rate max and refuses remote URLs
   CHECK_FALSE(parse_options({"fanout", "--custody", "client"}));
 }
 
-TEST_CASE("the --target option takes sealcast, a nats-server WebSocket listener or an MQTT broker, --plot a file", "[bench]") {
+TEST_CASE("the --target option takes sealcast, a nats-server WebSocket listener or an MQTT broker, --plot a file",
+          "[bench]") {
   auto n = parse_options({"fanout", "--target", "nats://127.0.0.1:4223", "--plot", "x.svg"});
   REQUIRE(n);
   CHECK(n->kind == target_kind::nats);
@@ -482,22 +483,22 @@ TEST_CASE("fanout against Mosquitto (MQTT 5, QoS 1, persistence on) holds the sa
   mosquitto_process mosquitto(dir.path());
   const auto target = "mqtt://127.0.0.1:" + std::to_string(mosquitto.port());
   const auto svg = dir.path() / "mqtt.svg";
-  auto r = run_bench_args(dir, {"fanout", "--target", target, "--groups", "2", "--members", "4", "--rate", "100",
-                                "--warmup", "0.2", "--duration", "2", "--broker-pid", std::to_string(mosquitto.pid()),
-                                "--plot", svg.string()});
+  auto r = run_bench_args(
+      dir, {"fanout", "--target", target, "--groups", "2", "--members", "4", "--rate", "100", "--warmup", "0.2",
+            "--duration", "2", "--broker-pid", std::to_string(mosquitto.pid()), "--plot", svg.string()});
   check_fanout_report(r, "mqtt");
   CHECK(figure(r, "connections") == 2 * 5);
   CHECK(svg_series(svg) == std::set<std::string>{"p50", "p99", "max", "delivered"});
   // Closed loop, decrypt only, two bench threads.
-  auto c = run_bench_args(dir, {"fanout", "--target", target, "--members", "3", "--rate", "max", "--window", "4",
-                                "--warmup", "0", "--duration", "1", "--no-verify", "--threads", "2", "--broker-pid",
-                                std::to_string(mosquitto.pid())});
+  auto c = run_bench_args(
+      dir, {"fanout", "--target", target, "--members", "3", "--rate", "max", "--window", "4", "--warmup", "0",
+            "--duration", "1", "--no-verify", "--threads", "2", "--broker-pid", std::to_string(mosquitto.pid())});
   check_fanout_report(c, "mqtt");
   // Every member publishes (No Local): each publish reaches the 2 others of its group of 3, not
   // its sender, or the delivery count would exceed acked x 2.
-  auto all = run_bench_args(dir, {"fanout", "--target", target, "--groups", "2", "--members", "3", "--all-publish",
-                                  "--rate", "60", "--warmup", "0.2", "--duration", "1", "--broker-pid",
-                                  std::to_string(mosquitto.pid())});
+  auto all = run_bench_args(
+      dir, {"fanout", "--target", target, "--groups", "2", "--members", "3", "--all-publish", "--rate", "60",
+            "--warmup", "0.2", "--duration", "1", "--broker-pid", std::to_string(mosquitto.pid())});
   check_fanout_report(all, "mqtt");
   CHECK(figure(all, "connections") == 6);
   // Persistence is on: Mosquitto writes its store when it stops.
@@ -537,7 +538,8 @@ TEST_CASE("compare_table.py puts every target x shape side by side and marks ben
   md << md_in.rdbuf();
   INFO(md.str());
   CHECK_THAT(md.str(), Catch::Matchers::ContainsSubstring("| shape | figure | Sealcast | Mosquitto |"));
-  CHECK_THAT(md.str(), Catch::Matchers::ContainsSubstring("| 1x1000 | max deliveries/s (closed loop) | 60.0k | 40.0k* |"));
+  CHECK_THAT(md.str(),
+             Catch::Matchers::ContainsSubstring("| 1x1000 | max deliveries/s (closed loop) | 60.0k | 40.0k* |"));
   CHECK_THAT(md.str(), Catch::Matchers::ContainsSubstring("at 24 publishes/s | 1.5 / 7.2 | 1.5 / 7.2! |"));
   CHECK_THAT(md.str(), Catch::Matchers::ContainsSubstring("| 50x2 | max publishes/s (closed loop) | 900 | - |"));
   const auto j = read_json(dir.path() / "compare.json");
