@@ -264,7 +264,7 @@ usage: sealcast-bench SCENARIO [options]        SCENARIO: fanout | idle | rotate
 
 common:
   --url ws://127.0.0.1:7800/ws   the broker's client endpoint
-  --threads N              io_context threads of the bench (1)
+  --threads N              threads of the bench, each with its own io_context (1)
   --json FILE              write every parameter and figure as JSON
   --target T               sealcast (default: the broker at --url), nats://HOST:PORT (a
                            nats-server's WebSocket listener) or mqtt://HOST:PORT (an MQTT

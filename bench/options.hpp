@@ -47,7 +47,7 @@ struct bench_options {
   target_kind kind = target_kind::sealcast;  ///< --target sealcast | nats://HOST:PORT | mqtt://HOST:PORT
   std::string target_url;                    ///< --target as given ("sealcast" by default)
   std::string plot_path;                     ///< --plot FILE.svg; empty: no plot
-  unsigned threads = 1;                      ///< io_context threads
+  unsigned threads = 1;                      ///< threads, each running its own io_context
   std::string json_path;                     ///< --json FILE; empty: no file
   std::chrono::milliseconds timeout{15000};  ///< each connect, login or request
   unsigned connect_concurrency = 200;        ///< logins in flight at once
