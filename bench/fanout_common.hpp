@@ -7,11 +7,15 @@
 #include <mutex>
 #include <optional>
 #include <string>
+#include <vector>
+
+#include <boost/asio/awaitable.hpp>
 
 #include "bench/histogram.hpp"
 #include "bench/options.hpp"
 #include "bench/report.hpp"
 #include "bench/runner.hpp"
+#include "bench/system_stats.hpp"
 #include "bench/timeline.hpp"
 
 // What the fanout scenario shares between its two targets (sealcastd, nats-server): the
@@ -76,10 +80,38 @@ void fanout_parameters(report& out, const bench_options& o);
 /// The progress line of a fanout run over `total` connections.
 [[nodiscard]] std::function<std::string(double)> fanout_progress(std::shared_ptr<fanout_stats> st, std::size_t total);
 
-/// CPU seconds read at the window's edges.
-struct window_cpu {
-  std::optional<double> broker0, broker1, bench0, bench1;
+/// What the operating system says about the broker and the bench at one edge of the window.
+struct cpu_sample {
+  std::uint64_t at_ns = 0;                  ///< when it was read (steady_ns)
+  std::optional<double> broker_cpu_s;       ///< the broker's CPU seconds (--broker-pid)
+  std::optional<double> broker_wait_s;      ///< its threads' time waiting for a CPU, summed
+  std::optional<double> bench_cpu_s;        ///< the bench's CPU seconds
+  std::vector<thread_sched> bench_threads;  ///< per bench thread (empty without schedstat)
 };
+
+/// Reads a cpu_sample now (broker_pid 0: no broker figures).
+[[nodiscard]] cpu_sample sample_cpu(int broker_pid);
+
+/// The samples at the window's edges.
+struct window_cpu {
+  std::optional<cpu_sample> start, end;
+};
+
+/// Opens st's window: publishers start 100 ms from now (all on the same tick), the window
+/// [start + warm-up, + duration) follows. Returns the start.
+[[nodiscard]] std::uint64_t open_run_window(fanout_stats& st, const bench_options& o);
+
+/// What measure_and_drain() saw.
+struct window_result {
+  window_cpu cpu;
+  bool drained = false;  ///< every publish answered and every delivery in before --drain ran out
+};
+
+/// Waits through the warm-up and the window (reading the broker's and the bench's CPU time at
+/// its edges), then until all `publishers` loops have ended and every ack and delivery (acked x
+/// `recipients`) has arrived, at most --drain.
+boost::asio::awaitable<window_result> measure_and_drain(fanout_stats& st, const bench_options& o,
+                                                        std::size_t publishers, unsigned recipients);
 
 /// Everything a fanout run measured: figures, latencies, invariants, notes, timeline, and the
 /// SVG plot when --plot was given. `recipients` is the number of members each publish reaches.

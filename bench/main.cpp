@@ -30,7 +30,7 @@ int main(int argc, char** argv) {
   (void)raise_fd_limit();
 
   report out(to_string(o.which));
-  out.set_target(o.kind == target_kind::nats ? "nats" : "sealcast");
+  out.set_target(to_string(o.kind));
   const auto load_before = load_average();
   bench_context ctx(o);
   auto scenario = [&](bench_context& c, report& r) {
@@ -42,7 +42,15 @@ int main(int argc, char** argv) {
       case scenario::fanout:
         break;
     }
-    return o.kind == target_kind::nats ? run_nats_fanout(c, r) : run_fanout(c, r);
+    switch (o.kind) {
+      case target_kind::nats:
+        return run_nats_fanout(c, r);
+      case target_kind::mqtt:
+        return run_mqtt_fanout(c, r);
+      case target_kind::sealcast:
+        break;
+    }
+    return run_fanout(c, r);
   };
   const auto st = ctx.run(scenario, out);
   out.param("load_before", load_before);

@@ -51,6 +51,18 @@ const char* to_string(scenario s) noexcept {
   return "fanout";
 }
 
+const char* to_string(target_kind k) noexcept {
+  switch (k) {
+    case target_kind::sealcast:
+      return "sealcast";
+    case target_kind::nats:
+      return "nats";
+    case target_kind::mqtt:
+      return "mqtt";
+  }
+  return "sealcast";
+}
+
 result<ws_target> parse_ws_url(const std::string& url) {
   constexpr std::string_view scheme = "ws://";
   if (url.rfind(scheme, 0) != 0) return bad("--url must start with ws:// (wss:// is not supported yet): " + url);
@@ -222,9 +234,19 @@ result<bench_options> parse_options(const std::vector<std::string>& args) {
     o.kind = target_kind::nats;
     o.target = *t;
     o.target.path = "/";
+  } else if (o.target_url.rfind("mqtt://", 0) == 0) {
+    // mqtt://HOST:PORT: an MQTT broker's plain TCP listener (Mosquitto's `listener PORT HOST`).
+    auto t = parse_ws_url("ws://" + o.target_url.substr(7));
+    if (!t) return bad("--target: " + t.err().message);
+    if (t->path != "/") return bad("--target mqtt://HOST:PORT takes no path, got '" + o.target_url + "'");
+    if (o.which != scenario::fanout) return bad("--target mqtt:// runs the fanout scenario only");
+    o.kind = target_kind::mqtt;
+    o.target = *t;
   } else {
-    return bad("--target must be sealcast or nats://HOST:PORT (nats-server's WebSocket listener), got '" +
-               o.target_url + "'");
+    return bad(
+        "--target must be sealcast, nats://HOST:PORT (nats-server's WebSocket listener) or mqtt://HOST:PORT "
+        "(an MQTT broker's TCP listener), got '" +
+        o.target_url + "'");
   }
   if (!o.plot_path.empty() && o.which != scenario::fanout) return bad("--plot needs the fanout scenario");
   if (o.members == 0) o.members = o.which == scenario::rotate ? 1000 : 100;
@@ -242,10 +264,11 @@ usage: sealcast-bench SCENARIO [options]        SCENARIO: fanout | idle | rotate
 
 common:
   --url ws://127.0.0.1:7800/ws   the broker's client endpoint
-  --threads N              io_context threads of the bench (1)
+  --threads N              threads of the bench, each with its own io_context (1)
   --json FILE              write every parameter and figure as JSON
-  --target T               sealcast (default: the broker at --url) or nats://HOST:PORT, a
-                           nats-server's WebSocket listener (fanout only; see bench/README.md)
+  --target T               sealcast (default: the broker at --url), nats://HOST:PORT (a
+                           nats-server's WebSocket listener) or mqtt://HOST:PORT (an MQTT
+                           broker such as Mosquitto, QoS 1); fanout only, see bench/README.md
   --plot FILE.svg          fanout: latency p50/p99/max and delivered/s per second of the window
   --timeout S              per connect, login and request (15)
   --connect-concurrency N  logins in flight at once (200)
@@ -275,7 +298,8 @@ rotate: time add_member/remove_member (a new epoch wrapped to every member) in a
                            member that comes and goes) receive key frames
   --broker-pid PID         also report the broker's CPU time per change
 
-fanout also takes --broker-pid PID (sealcastd or nats-server): broker CPU per delivered message.
+fanout also takes --broker-pid PID (sealcastd, nats-server or mosquitto): broker CPU per delivered
+message.
 )";
 }
 

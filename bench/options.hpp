@@ -31,19 +31,23 @@ struct ws_target {
 /// Parses ws://HOST:PORT/PATH; refuses wss://, missing ports and hosts that are not loopback.
 [[nodiscard]] result<ws_target> parse_ws_url(const std::string& url);
 
-/// What the fanout scenario loads: sealcastd (--url), or a nats-server reached through its
-/// WebSocket listener (--target nats://HOST:PORT).
-enum class target_kind : std::uint8_t { sealcast, nats };
+/// What the fanout scenario loads: sealcastd (--url), a nats-server reached through its
+/// WebSocket listener (--target nats://HOST:PORT), or an MQTT broker such as Mosquitto
+/// (--target mqtt://HOST:PORT, MQTT 5 over TCP, QoS 1).
+enum class target_kind : std::uint8_t { sealcast, nats, mqtt };
+
+/// The target's name in reports: "sealcast", "nats" or "mqtt".
+[[nodiscard]] const char* to_string(target_kind k) noexcept;
 
 /// Everything a run needs to know.
 struct bench_options {
   scenario which = scenario::fanout;
   std::string url = "ws://127.0.0.1:7800/ws";
   ws_target target;
-  target_kind kind = target_kind::sealcast;  ///< --target sealcast | nats://HOST:PORT
+  target_kind kind = target_kind::sealcast;  ///< --target sealcast | nats://HOST:PORT | mqtt://HOST:PORT
   std::string target_url;                    ///< --target as given ("sealcast" by default)
   std::string plot_path;                     ///< --plot FILE.svg; empty: no plot
-  unsigned threads = 1;                      ///< io_context threads
+  unsigned threads = 1;                      ///< threads, each running its own io_context
   std::string json_path;                     ///< --json FILE; empty: no file
   std::chrono::milliseconds timeout{15000};  ///< each connect, login or request
   unsigned connect_concurrency = 200;        ///< logins in flight at once

@@ -2,6 +2,7 @@
 
 #include <unistd.h>
 
+#include <algorithm>
 #include <atomic>
 #include <cstdio>
 #include <mutex>
@@ -10,6 +11,7 @@
 #include <boost/asio/as_tuple.hpp>
 #include <boost/asio/co_spawn.hpp>
 #include <boost/asio/detached.hpp>
+#include <boost/asio/executor_work_guard.hpp>
 #include <boost/asio/io_context.hpp>
 #include <boost/asio/signal_set.hpp>
 #include <boost/asio/steady_timer.hpp>
@@ -30,11 +32,22 @@ constexpr unsigned default_sources = 8;
 
 }  // namespace
 
+// One io_context per thread, each run by its own thread, connections dealt out round-robin: a
+// connection's handlers stay on one thread (no hand-over between threads through a shared
+// scheduler queue, no lock on it) and --threads N spreads the connections' work over N threads.
 struct bench_context::impl {
-  explicit impl(unsigned threads) : io(static_cast<int>(threads)) {}
-  asio::io_context io;
-  // Declared after io: released (clients and their sockets first) while the io_context still
-  // exists, but only once its threads have stopped, so no handler runs against it any more.
+  explicit impl(unsigned threads) {
+    for (unsigned i = 0; i < std::max(1u, threads); ++i) ios.push_back(std::make_unique<asio::io_context>(1));
+  }
+  /// The context of the next strand, round-robin; the first serves the scenario and the ticker.
+  asio::io_context& next() { return *ios[next_io.fetch_add(1, std::memory_order_relaxed) % ios.size()]; }
+  void stop_all() {
+    for (auto& io : ios) io->stop();
+  }
+  std::vector<std::unique_ptr<asio::io_context>> ios;
+  std::atomic<std::size_t> next_io{0};
+  // Declared after ios: released (clients and their sockets first) while the io_contexts still
+  // exist, but only once their threads have stopped, so no handler runs against them any more.
   std::vector<std::shared_ptr<void>> kept;
   std::mutex progress_mutex;
   std::function<std::string(double)> progress;
@@ -45,7 +58,7 @@ bench_context::bench_context(const bench_options& options)
 
 bench_context::~bench_context() = default;
 
-asio::any_io_executor bench_context::make_strand() { return asio::make_strand(impl_->io); }
+asio::any_io_executor bench_context::make_strand() { return asio::make_strand(impl_->next()); }
 
 void bench_context::plan_connections(std::size_t n) {
   sources_.clear();
@@ -75,7 +88,7 @@ std::shared_ptr<bench_client> bench_context::make_client(client_hooks* hooks) {
 
 status bench_context::run(const std::function<asio::awaitable<status>(bench_context&, report&)>& scenario,
                           report& out) {
-  auto& io = impl_->io;
+  auto& io = *impl_->ios.front();
   status result{errc::internal, "the scenario did not finish"};
   std::atomic<bool> finished{false};
   const auto started = std::chrono::steady_clock::now();
@@ -104,10 +117,10 @@ status bench_context::run(const std::function<asio::awaitable<status>(bench_cont
     if (ec) return;
     std::fprintf(stderr, "\nsealcast-bench: interrupted\n");
     result = status{errc::internal, "interrupted"};
-    io.stop();
+    impl_->stop_all();
   });
 
-  asio::co_spawn(make_strand(), scenario(*this, out), [&](std::exception_ptr e, status st) {
+  asio::co_spawn(asio::make_strand(io), scenario(*this, out), [&](std::exception_ptr e, status st) {
     finished = true;
     if (e) {
       try {
@@ -121,21 +134,25 @@ status bench_context::run(const std::function<asio::awaitable<status>(bench_cont
     result = std::move(st);
     asio::post(ticker.get_executor(), [&] { ticker.cancel(); });
     signals.cancel();
-    io.stop();
+    impl_->stop_all();
   });
 
+  // Until the scenario ends, a context whose connections are all idle (or not made yet) must
+  // not return from run().
+  std::vector<asio::executor_work_guard<asio::io_context::executor_type>> busy;
+  for (auto& c : impl_->ios) busy.push_back(asio::make_work_guard(*c));
   std::vector<std::thread> threads;
-  for (unsigned i = 1; i < options_.threads; ++i) threads.emplace_back([&] { io.run(); });
+  for (std::size_t i = 1; i < impl_->ios.size(); ++i) threads.emplace_back([this, i] { impl_->ios[i]->run(); });
   io.run();
-  io.stop();
+  impl_->stop_all();
   for (auto& t : threads) t.join();
   if (tty && options_.progress) std::fprintf(stderr, "\n");
   return result;
 }
 
-asio::awaitable<login_stats> login_all(bench_context& ctx, const std::vector<std::shared_ptr<bench_client>>& clients,
-                                       std::size_t first_index, std::atomic<std::size_t>* counter) {
-  const auto& o = ctx.options();
+asio::awaitable<login_stats> join_all(bench_context& ctx, std::size_t n,
+                                      const std::function<asio::awaitable<std::string>(std::size_t)>& join,
+                                      std::atomic<std::size_t>* counter) {
   const auto ex = co_await asio::this_coro::executor;
   login_stats stats;
   histogram h;
@@ -146,12 +163,10 @@ asio::awaitable<login_stats> login_all(bench_context& ctx, const std::vector<std
 
   // Workers share `next` and `stats`: they run on this coroutine's strand.
   auto worker = [&]() -> asio::awaitable<void> {
-    while (next < clients.size()) {
+    while (next < n) {
       const auto i = next++;
-      auto c = clients[i];
-      const auto source = ctx.source_for(first_index + i);
       const auto start = steady_ns();
-      auto err = co_await on_client(c, c->login(o.target, source, o.timeout));
+      auto err = co_await join(i);
       if (err.empty()) {
         ++stats.ok;
         h.record(steady_ns() - start);
@@ -162,7 +177,7 @@ asio::awaitable<login_stats> login_all(bench_context& ctx, const std::vector<std
     }
     if (--running == 0) all_done.cancel();
   };
-  const auto workers = std::min<std::size_t>(std::max(1u, o.connect_concurrency), clients.size());
+  const auto workers = std::min<std::size_t>(std::max(1u, ctx.options().connect_concurrency), n);
   running = workers;
   for (std::size_t w = 0; w < workers; ++w) asio::co_spawn(ex, worker(), asio::detached);
   if (workers > 0) {
@@ -172,6 +187,17 @@ asio::awaitable<login_stats> login_all(bench_context& ctx, const std::vector<std
   stats.seconds = static_cast<double>(steady_ns() - t0) / 1e9;
   stats.login = h.summary();
   co_return stats;
+}
+
+asio::awaitable<login_stats> login_all(bench_context& ctx, const std::vector<std::shared_ptr<bench_client>>& clients,
+                                       std::size_t first_index, std::atomic<std::size_t>* counter) {
+  const auto& o = ctx.options();
+  // A named function object: GCC 12 mishandles temporaries that live across a co_await.
+  const std::function<asio::awaitable<std::string>(std::size_t)> login = [&](std::size_t i) {
+    const auto& c = clients[i];
+    return on_client(c, c->login(o.target, ctx.source_for(first_index + i), o.timeout));
+  };
+  co_return co_await join_all(ctx, clients.size(), login, counter);
 }
 
 asio::awaitable<void> close_all(const std::vector<std::shared_ptr<bench_client>>& clients,

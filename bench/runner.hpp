@@ -19,14 +19,14 @@
 #include "bench/report.hpp"
 #include "common/error.hpp"
 
-// What every scenario shares: one io_context run by N threads, a strand per client, the
-// loopback source addresses connections are spread over, the live progress line, and helpers
-// that log many clients in, wait for conditions and close everything. A scenario is a coroutine
-// on its own strand; it reaches clients only through on_client() and atomics.
+// What every scenario shares: N threads each running its own io_context, a strand per client
+// (on the contexts in turn), the loopback source addresses connections are spread over, the live
+// progress line, and helpers that log many clients in, wait for conditions and close everything. A scenario is a
+// coroutine on its own strand; it reaches clients only through on_client() and atomics.
 
 namespace sealcast::bench {
 
-/// The io_context, its threads and the run's shared services.
+/// The io_contexts, their threads and the run's shared services.
 class bench_context {
  public:
   explicit bench_context(const bench_options& options);
@@ -36,7 +36,7 @@ class bench_context {
 
   /// The run's options.
   [[nodiscard]] const bench_options& options() const noexcept { return options_; }
-  /// A new strand on the io_context, for one client.
+  /// A new strand for one client, on the next thread's io_context (round-robin).
   [[nodiscard]] boost::asio::any_io_executor make_strand();
 
   /// Tells the context how many connections the scenario will open, to decide whether to
@@ -54,11 +54,11 @@ class bench_context {
   /// A new identity and client on its own strand.
   [[nodiscard]] std::shared_ptr<bench_client> make_client(client_hooks* hooks);
 
-  /// Keeps `state` alive until the io_context's threads have stopped: scenario state that
+  /// Keeps `state` alive until the io_contexts' threads have stopped: scenario state that
   /// handlers on other threads (a late reply, a progress tick) may touch after the scenario ends.
   void keep(std::shared_ptr<void> state);
 
-  /// Runs the scenario coroutine to completion on the io_context's threads and returns its
+  /// Runs the scenario coroutine to completion on the io_contexts' threads and returns its
   /// status. The scenario fills `out`.
   [[nodiscard]] status run(const std::function<boost::asio::awaitable<status>(bench_context&, report&)>& scenario,
                            report& out);
@@ -78,6 +78,13 @@ struct login_stats {
   double seconds = 0;     ///< wall time of the whole batch
   latency_summary login;  ///< per login, connect to welcome, in ns
 };
+
+/// Runs join(0) .. join(n - 1), at most options().connect_concurrency at once, each timed; join
+/// returns "" or what failed (it should run on the connection's own strand, e.g. through co_spawn
+/// with use_awaitable). `counter` (optional) counts finished joins for a progress line.
+boost::asio::awaitable<login_stats> join_all(
+    bench_context& ctx, std::size_t n, const std::function<boost::asio::awaitable<std::string>(std::size_t)>& join,
+    std::atomic<std::size_t>* counter = nullptr);
 
 /// Logs every client in, at most options().connect_concurrency at once; client i connects from
 /// source_for(first_index + i). `counter` (optional) counts finished logins for a progress line.

@@ -4,20 +4,15 @@
 // that stalls is charged for the messages that queued behind the stall (no coordinated omission).
 // The send time travels in the first 8 bytes of the plaintext (steady clock, same machine).
 
-#include <unistd.h>
-
 #include <unordered_map>
 
-
-#include <boost/asio/as_tuple.hpp>
 #include <boost/asio/co_spawn.hpp>
 #include <boost/asio/detached.hpp>
-#include <boost/asio/steady_timer.hpp>
 #include <boost/asio/use_awaitable.hpp>
 
 #include "bench/fanout_common.hpp"
+#include "bench/paced_loop.hpp"
 #include "bench/scenarios.hpp"
-#include "bench/system_stats.hpp"
 #include "crypto/message.hpp"
 #include "crypto/random.hpp"
 
@@ -32,7 +27,6 @@ namespace sealcast::bench {
 namespace {
 
 namespace asio = boost::asio;
-constexpr auto use_nothrow = asio::as_tuple(asio::use_awaitable);
 constexpr auto ack_flush_period = std::chrono::milliseconds(20);
 
 /// A publisher's hooks: it only needs to know that its key arrived.
@@ -134,83 +128,60 @@ class member_hooks final : public client_hooks {
   std::uint64_t acked_seq_ = 0;
 };
 
-/// One publisher and its group; touched only on the publisher client's strand.
-struct publisher {
-  std::shared_ptr<bench_client> client;
-  id16 group;
-  std::uint64_t epoch = 0;
-  std::size_t outstanding = 0;
-  asio::steady_timer* wake = nullptr;  ///< the pacer's timer while it waits for a free slot
-};
+/// One publisher and its group: seals with its client's own ratchet, and a publish is answered
+/// by the broker's ok (stored, and with storage.sync synced) or error. On its client's strand only.
+class sealcast_publisher final : public paced_publisher {
+ public:
+  sealcast_publisher(std::shared_ptr<bench_client> c, const bench_options& o)
+      : client_(std::move(c)), plaintext_(crypto::random_bytes(o.size)), alg_(o.alg) {}
 
-/// Publishes from start_ns to end_ns: on schedule (open loop) or with a window (closed loop).
-asio::awaitable<void> publish_loop(publisher& p, fanout_stats& st, const bench_options& o, double per_publisher,
-                                   std::uint64_t start_ns, std::uint64_t end_ns) {
-  auto& c = *p.client;
-  const auto* key = c.key(p.group, p.epoch);
-  crypto::message_context ctx;
-  ctx.group = p.group;
-  ctx.epoch = p.epoch;
-  ctx.sender = c.user_id();
-  ctx.alg = o.alg;
-  bytes plaintext = crypto::random_bytes(o.size);
-  asio::steady_timer timer(c.executor());
-  p.wake = &timer;
-  const bool closed_loop = !o.rate.has_value();
-  const std::size_t cap = closed_loop ? o.window : o.max_outstanding;
-  const auto interval = closed_loop ? 0 : static_cast<std::uint64_t>(1e9 / per_publisher);
-  std::uint64_t next = start_ns;
-  co_await sleep_until_ns(start_ns);
-  while (key && c.is_open()) {
-    const auto now = steady_ns();
-    if (closed_loop ? now >= end_ns : next >= end_ns) break;
-    if (!closed_loop && next > now) {
-      timer.expires_after(std::chrono::nanoseconds(next - now));
-      co_await timer.async_wait(use_nothrow);
-      continue;
-    }
-    if (p.outstanding >= cap) {  // a reply cancels the wait
-      timer.expires_after(std::chrono::milliseconds(50));
-      co_await timer.async_wait(use_nothrow);
-      continue;
-    }
-    const std::uint64_t intended = closed_loop ? now : next;
-    next += interval;
-    for (int i = 0; i < 8; ++i) plaintext[i] = static_cast<std::uint8_t>(intended >> (56 - 8 * i));
-    auto next_key = c.next_message_key(p.group, p.epoch);  // the next index of the own ratchet
-    if (!next_key) {
-      st.error("ratchet: " + next_key.err().message);
-      break;
-    }
+  void set_group(const id16& group, std::uint64_t epoch) {
+    group_ = group;
+    epoch_ = epoch;
+  }
+  [[nodiscard]] const std::shared_ptr<bench_client>& client() const { return client_; }
+  [[nodiscard]] const boost::asio::any_io_executor& executor() const override { return client_->executor(); }
+  [[nodiscard]] bool is_open() const override { return client_->is_open(); }
+
+  status publish(std::uint64_t intended, publish_done done) override {
+    auto& c = *client_;
+    if (!c.key(group_, epoch_)) return error{errc::not_found, "the publisher holds no key"};
+    for (int i = 0; i < 8; ++i) plaintext_[i] = static_cast<std::uint8_t>(intended >> (56 - 8 * i));
+    auto next_key = c.next_message_key(group_, epoch_);  // the next index of the own ratchet
+    if (!next_key) return error{next_key.err().code, "ratchet: " + next_key.err().message};
+    crypto::message_context ctx;
+    ctx.group = group_;
+    ctx.epoch = epoch_;
+    ctx.sender = c.user_id();
+    ctx.alg = alg_;
     ctx.index = next_key->first;
-    auto sealed = crypto::encrypt_message(c.identity().signer(), next_key->second, ctx, plaintext);
-    if (!sealed) {
-      st.error("encrypt: " + sealed.err().message);
-      continue;
-    }
+    auto sealed = crypto::encrypt_message(c.identity().signer(), next_key->second, ctx, plaintext_);
+    if (!sealed) return error{sealed.err().code, "encrypt: " + sealed.err().message};
     protocol::client::publish f;
-    f.group = p.group;
-    f.epoch = p.epoch;
+    f.group = group_;
+    f.epoch = epoch_;
     f.index = ctx.index;
-    f.alg = o.alg;
+    f.alg = alg_;
     f.nonce = std::move(sealed->nonce);
     f.ct = std::move(sealed->ct);
     std::copy(sealed->sig.begin(), sealed->sig.end(), f.sig.begin());
-    ++p.outstanding;
-    st.sent.fetch_add(1, std::memory_order_relaxed);
-    if (st.in_window(intended)) st.sent_window.fetch_add(1, std::memory_order_relaxed);
-    c.request(std::move(f), [&st, &p, intended](reply&& r) {
+    c.request(std::move(f), [done = std::move(done)](reply&& r) {
       const auto now_ns = steady_ns();
-      --p.outstanding;
-      if (p.wake) p.wake->cancel();
-      if (!r.is_ok()) return st.error("publish: " + r.describe());
-      st.ack(now_ns, intended);
+      if (r.is_ok())
+        done(true, now_ns, {});
+      else
+        done(false, now_ns, r.describe());
     });
+    return {};
   }
-  if (!key) st.error("the publisher holds no key");
-  p.wake = nullptr;
-  st.loops_done.fetch_add(1);
-}
+
+ private:
+  std::shared_ptr<bench_client> client_;
+  bytes plaintext_;
+  aead_alg alg_;
+  id16 group_;
+  std::uint64_t epoch_ = 0;
+};
 
 /// Acks on a timer what the count-based acks left over.
 asio::awaitable<void> ack_flusher(std::shared_ptr<bench_client> c, member_hooks& h, fanout_stats& st) {
@@ -236,7 +207,7 @@ asio::awaitable<status> run_fanout(bench_context& ctx, report& out) {
   // Everything clients and handlers touch lives as long as the io_context (see bench_context::keep).
   struct fanout_run {
     std::shared_ptr<fanout_stats> stats = std::make_shared<fanout_stats>();
-    std::vector<publisher> pubs;
+    std::vector<std::unique_ptr<sealcast_publisher>> pubs;
     std::vector<std::unique_ptr<client_hooks>> hooks;
     std::vector<member_hooks*> members;  ///< per client: its member hooks, or null for a publishing-only owner
     std::vector<std::shared_ptr<bench_client>> clients;
@@ -247,7 +218,6 @@ asio::awaitable<status> run_fanout(bench_context& ctx, report& out) {
   auto& st = *run->stats;
   auto& pubs = run->pubs;
   auto& clients = run->clients;
-  auto& phase = st.phase;
   for (std::size_t g = 0; g < o.groups; ++g) {
     for (std::size_t k = 0; k < per_group; ++k) {
       if (k == 0 && !o.all_publish) {
@@ -260,9 +230,7 @@ asio::awaitable<status> run_fanout(bench_context& ctx, report& out) {
       }
       clients.push_back(ctx.make_client(run->hooks.back().get()));
       if (k == 0 || o.all_publish) {
-        publisher p;
-        p.client = clients.back();
-        pubs.push_back(std::move(p));
+        pubs.push_back(std::make_unique<sealcast_publisher>(clients.back(), o));
         run->senders.emplace(clients.back()->user_id(), clients.back()->identity().sign_pk());
       }
     }
@@ -275,7 +243,7 @@ asio::awaitable<status> run_fanout(bench_context& ctx, report& out) {
   if (logins.failed > 0)
     co_return error{errc::internal, std::to_string(logins.failed) + " logins failed, first: " + logins.first_error};
 
-  phase = "create";
+  st.phase = "create";
   for (std::size_t g = 0; g < o.groups; ++g) {
     protocol::client::create_group cg;
     cg.name = "bench-fanout-" + std::to_string(g);
@@ -287,10 +255,7 @@ asio::awaitable<status> run_fanout(bench_context& ctx, report& out) {
     if (!res) co_return error{errc::internal, "create_group failed: " + res.err().message};
     // The group's publishers: its owner, or (--all-publish) all its per_group clients.
     const std::size_t first = o.all_publish ? g * per_group : g, count = o.all_publish ? per_group : 1;
-    for (std::size_t i = first; i < first + count; ++i) {
-      pubs[i].group = res->group;
-      pubs[i].epoch = res->epoch;
-    }
+    for (std::size_t i = first; i < first + count; ++i) pubs[i]->set_group(res->group, res->epoch);
   }
   if (!co_await wait_until([&] { return st.keys.load() >= total; }, o.timeout))
     co_return error{errc::internal, "only " + std::to_string(st.keys.load()) + " of " + std::to_string(total) +
@@ -299,35 +264,17 @@ asio::awaitable<status> run_fanout(bench_context& ctx, report& out) {
   for (std::size_t i = 0; i < clients.size(); ++i) {
     if (run->members[i]) asio::co_spawn(clients[i]->executor(), ack_flusher(clients[i], *run->members[i], st), asio::detached);
   }
-  const auto start = steady_ns() + 100'000'000;  // every publisher starts on the same tick
-  const auto window_start = start + static_cast<std::uint64_t>(o.warmup_s * 1e9);
-  st.open_window(window_start, o.duration_s);
-  const auto window_end = st.window_end.load();
+  const auto start = open_run_window(st, o);
   const double per_publisher = o.rate ? *o.rate / static_cast<double>(pubs.size()) : 0;
-  for (auto& p : pubs)
-    asio::co_spawn(p.client->executor(), publish_loop(p, st, o, per_publisher, start, window_end), asio::detached);
-
-  phase = "warmup";
-  co_await sleep_until_ns(window_start);
-  phase = "measure";
-  window_cpu cpu;
-  if (o.broker_pid) cpu.broker0 = cpu_seconds(o.broker_pid);
-  cpu.bench0 = cpu_seconds(::getpid());
-  co_await sleep_until_ns(window_end);
-  if (o.broker_pid) cpu.broker1 = cpu_seconds(o.broker_pid);
-  cpu.bench1 = cpu_seconds(::getpid());
-
-  phase = "drain";
-  (void)co_await wait_until([&] { return st.loops_done.load() == pubs.size(); }, std::chrono::seconds(30));
-  const auto settled = [&] {
-    const auto acked = st.acked.load();
-    return st.sent.load() == acked + st.publish_errors.load() && st.delivered.load() >= acked * recipients;
-  };
-  const bool drained =
-      co_await wait_until(settled, std::chrono::milliseconds(long(o.drain_s * 1000)), std::chrono::milliseconds(10));
+  for (std::size_t i = 0; i < pubs.size(); ++i)
+    asio::co_spawn(pubs[i]->executor(),
+                   paced_publish_loop(*pubs[i], st, o, per_publisher, double(i) / double(pubs.size()), start,
+                                      st.window_end.load()),
+                   asio::detached);
+  const auto [cpu, drained] = co_await measure_and_drain(st, o, pubs.size(), recipients);
   st.stop_acks = true;
   co_await sleep_for(2 * ack_flush_period);  // the flushers send their last acks
-  phase = "close";
+  st.phase = "close";
   st.closing = true;
   co_await close_all(clients, std::chrono::seconds(5));
 

@@ -19,6 +19,11 @@ boost::asio::awaitable<status> run_fanout(bench_context& ctx, report& out);
 /// the same publishers, subscribers, payload bytes, rates and report as run_fanout.
 boost::asio::awaitable<status> run_nats_fanout(bench_context& ctx, report& out);
 
+/// The fanout scenario against an MQTT broker such as Mosquitto (--target mqtt://HOST:PORT): the
+/// same publishers, subscribers, payload bytes, rates and report, MQTT 5 QoS 1 (the PUBACK is
+/// the ack).
+boost::asio::awaitable<status> run_mqtt_fanout(bench_context& ctx, report& out);
+
 /// Opens N authenticated connections that then stay idle; reports the broker's RSS growth per
 /// connection (--broker-pid) and how fast the connections were set up.
 boost::asio::awaitable<status> run_idle(bench_context& ctx, report& out);

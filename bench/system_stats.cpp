@@ -1,8 +1,11 @@
 #include "bench/system_stats.hpp"
 
+#include <sched.h>
 #include <sys/resource.h>
 #include <unistd.h>
 
+#include <cstdlib>
+#include <filesystem>
 #include <fstream>
 #include <sstream>
 
@@ -40,6 +43,30 @@ std::optional<double> cpu_seconds(int pid) {
   unsigned long long utime = 0, stime = 0;
   if (!(fields >> utime >> stime)) return std::nullopt;
   return static_cast<double>(utime + stime) / static_cast<double>(sysconf(_SC_CLK_TCK));
+}
+
+std::vector<thread_sched> sched_threads(int pid) {
+  std::vector<thread_sched> out;
+  std::error_code ec;
+  for (const auto& entry : std::filesystem::directory_iterator("/proc/" + std::to_string(pid) + "/task", ec)) {
+    std::ifstream in(entry.path() / "schedstat");
+    unsigned long long cpu_ns = 0, wait_ns = 0;
+    if (!(in >> cpu_ns >> wait_ns)) continue;  // the thread has ended
+    thread_sched t;
+    t.tid = std::atoi(entry.path().filename().c_str());
+    t.cpu_s = static_cast<double>(cpu_ns) / 1e9;
+    t.wait_s = static_cast<double>(wait_ns) / 1e9;
+    out.push_back(t);
+  }
+  return out;
+}
+
+unsigned usable_cpus() {
+  cpu_set_t set;
+  CPU_ZERO(&set);
+  if (sched_getaffinity(0, sizeof set, &set) != 0) return 1;
+  const int n = CPU_COUNT(&set);
+  return n > 0 ? static_cast<unsigned>(n) : 1;
 }
 
 std::uint64_t raise_fd_limit() {

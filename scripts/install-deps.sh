@@ -16,13 +16,16 @@ packages=(
   librocksdb-dev
   libtomlplusplus-dev
   libssl-dev openssl
+  # libmosquitto: the MQTT client of sealcast-bench's Mosquitto target.
+  libmosquitto-dev
   python3
   # The fuzz targets (make fuzz, and the fuzz smokes of make test): clang 14, and libFuzzer with the
   # sanitizer runtimes, which Debian ships in libclang-rt-14-dev.
   clang-14 libclang-rt-14-dev
   # Test-time tools: headless Chromium renders the dashboard, promtool checks /metrics, and
-  # nats-server is the comparison target of sealcast-bench; curl reads an SSE stream over https.
-  chromium nats-server prometheus curl
+  # nats-server and mosquitto are the comparison targets of sealcast-bench; curl reads an SSE
+  # stream over https.
+  chromium nats-server mosquitto prometheus curl
 )
 # Catch2 3 only exists in bookworm-backports (bookworm main ships Catch2 2).
 backports=(catch2)

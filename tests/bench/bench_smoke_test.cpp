@@ -6,6 +6,7 @@
 
 #include <fcntl.h>
 #include <netinet/in.h>
+#include <pwd.h>
 #include <signal.h>
 #include <sys/socket.h>
 #include <sys/wait.h>
@@ -23,6 +24,7 @@
 #include <boost/property_tree/xml_parser.hpp>
 
 #include "bench/histogram.hpp"
+#include "bench/keyed_group.hpp"
 #include "bench/nats_client.hpp"
 #include "bench/options.hpp"
 #include "bench/timeline.hpp"
@@ -180,6 +182,71 @@ class nats_server_process {
   unsigned short ws_port_ = 0;
 };
 
+constexpr const char* mosquitto_path = "/usr/sbin/mosquitto";
+
+/// A mosquitto with bench/mosquitto-bench.conf (the listener moved to a free port, persistence in
+/// a temporary directory), stopped on destruction or by stop().
+class mosquitto_process {
+ public:
+  explicit mosquitto_process(const std::filesystem::path& dir) : db_dir_(dir / "mosquitto-db") {
+    port_ = free_port();
+    std::filesystem::create_directories(db_dir_);
+    std::ifstream in(SEALCAST_BENCH_DIR "/mosquitto-bench.conf");
+    REQUIRE(in);
+    const auto conf = dir / "mosquitto.conf";
+    {
+      std::ofstream out(conf);
+      std::string line;
+      bool listener = false;
+      while (std::getline(in, line)) {
+        if (line.rfind("listener ", 0) == 0) {
+          out << "listener " << port_ << " 127.0.0.1\n";
+          listener = true;
+        } else {
+          out << line << "\n";
+        }
+      }
+      REQUIRE(listener);
+      const passwd* me = ::getpwuid(::geteuid());
+      REQUIRE(me);
+      out << "persistence_location " << db_dir_.string() << "/\nuser " << me->pw_name << "\n";
+    }
+    const auto log = dir / "mosquitto.log";
+    pid_ = ::fork();
+    REQUIRE(pid_ >= 0);
+    if (pid_ == 0) {
+      const int out = ::open(log.c_str(), O_WRONLY | O_CREAT | O_TRUNC, 0644);
+      ::dup2(out, 1);
+      ::dup2(out, 2);
+      ::execl(mosquitto_path, mosquitto_path, "-c", conf.c_str(), static_cast<char*>(nullptr));
+      ::_exit(127);
+    }
+    for (int i = 0; i < 200 && !port_accepts(port_); ++i) std::this_thread::sleep_for(25ms);
+    REQUIRE(port_accepts(port_));
+  }
+  ~mosquitto_process() { (void)stop(); }
+  mosquitto_process(const mosquitto_process&) = delete;
+  mosquitto_process& operator=(const mosquitto_process&) = delete;
+
+  /// SIGTERM and wait; returns the exit status (mosquitto saves its store on the way out).
+  int stop() {
+    if (pid_ <= 0) return -1;
+    ::kill(pid_, SIGTERM);
+    int st = 0;
+    ::waitpid(pid_, &st, 0);
+    pid_ = -1;
+    return st;
+  }
+  [[nodiscard]] int pid() const { return pid_; }
+  [[nodiscard]] unsigned short port() const { return port_; }
+  [[nodiscard]] const std::filesystem::path& db_dir() const { return db_dir_; }
+
+ private:
+  std::filesystem::path db_dir_;
+  int pid_ = -1;
+  unsigned short port_ = 0;
+};
+
 }  // namespace
 
 TEST_CASE("histogram buckets keep values within 1/32 and quantiles never undershoot", "[bench]") {
@@ -223,7 +290,8 @@ TEST_CASE("the command line takes a scenario, --rate max and refuses remote URLs
   CHECK_FALSE(parse_options({"fanout", "--custody", "client"}));
 }
 
-TEST_CASE("the --target option takes sealcast or a nats-server WebSocket listener, --plot a file", "[bench]") {
+TEST_CASE("the --target option takes sealcast, a nats-server WebSocket listener or an MQTT broker, --plot a file",
+          "[bench]") {
   auto n = parse_options({"fanout", "--target", "nats://127.0.0.1:4223", "--plot", "x.svg"});
   REQUIRE(n);
   CHECK(n->kind == target_kind::nats);
@@ -236,6 +304,43 @@ TEST_CASE("the --target option takes sealcast or a nats-server WebSocket listene
   CHECK_FALSE(parse_options({"fanout", "--target", "nats://192.0.2.1:4223"}));
   CHECK_FALSE(parse_options({"fanout", "--target", "tcp://127.0.0.1:4222"}));
   CHECK_FALSE(parse_options({"idle", "--target", "nats://127.0.0.1:4223"}));
+  auto m = parse_options({"fanout", "--target", "mqtt://127.0.0.1:18830"});
+  REQUIRE(m);
+  CHECK(m->kind == target_kind::mqtt);
+  CHECK(m->target.port == 18830);
+  CHECK(m->target.host == "127.0.0.1");
+  CHECK_FALSE(parse_options({"fanout", "--target", "mqtt://192.0.2.1:1883"}));
+  CHECK_FALSE(parse_options({"fanout", "--target", "mqtt://127.0.0.1"}));
+  CHECK_FALSE(parse_options({"rotate", "--target", "mqtt://127.0.0.1:1883"}));
+}
+
+TEST_CASE("a keyed group's frames open once for their sender, in any order, and never for another", "[bench]") {
+  bench_options o;
+  o.size = 64;
+  const auto g = keyed_group::make("sealcast-bench/x/0", 2);
+  frame_sealer alice(g, 0, o), bob(g, 1, o);
+  std::vector<std::string> from_alice;
+  for (std::uint64_t t = 1; t <= 3; ++t) {
+    auto f = alice.seal(1000 * t);
+    REQUIRE(f);
+    from_alice.push_back(*f);
+  }
+  auto from_bob = bob.seal(42);
+  REQUIRE(from_bob);
+  frame_opener member(g, true);
+  CHECK(member.open(0, from_alice[2]) == 3000u);  // out of order: the skipped keys are kept
+  CHECK(member.open(0, from_alice[0]) == 1000u);
+  CHECK(member.open(1, *from_bob) == 42u);
+  CHECK_FALSE(member.open(0, from_alice[0]));  // a replay
+  CHECK_FALSE(member.open(1, from_alice[1]));  // not Bob's
+  CHECK_FALSE(member.open(std::nullopt, from_alice[1]));
+  CHECK_FALSE(member.open(0, "{}"));
+  frame_opener decrypt_only(g, false);
+  CHECK(decrypt_only.open(0, from_alice[1]) == 2000u);
+  CHECK(sender_index("sealcast-bench/x/0/12", '/') == 12u);
+  CHECK(sender_index("sealcast-bench.x.0.3", '.') == 3u);
+  CHECK_FALSE(sender_index("sealcast-bench/x/0/+", '/'));
+  CHECK_FALSE(sender_index("nodots", '.'));
 }
 
 TEST_CASE("the NATS parser reassembles messages split across WebSocket frames", "[bench]") {
@@ -370,6 +475,88 @@ TEST_CASE("fanout against nats-server through its WebSocket listener holds the s
                                   "--duration", "1", "--broker-pid", std::to_string(nats.pid())});
   check_fanout_report(all, "nats");
   CHECK(figure(all, "connections") == 6);
+}
+
+TEST_CASE("fanout against Mosquitto (MQTT 5, QoS 1, persistence on) holds the same invariants", "[bench][mqtt]") {
+  if (!std::filesystem::exists(mosquitto_path)) SKIP("no " << mosquitto_path);
+  test::temp_dir dir;
+  mosquitto_process mosquitto(dir.path());
+  const auto target = "mqtt://127.0.0.1:" + std::to_string(mosquitto.port());
+  const auto svg = dir.path() / "mqtt.svg";
+  auto r = run_bench_args(
+      dir, {"fanout", "--target", target, "--groups", "2", "--members", "4", "--rate", "100", "--warmup", "0.2",
+            "--duration", "2", "--broker-pid", std::to_string(mosquitto.pid()), "--plot", svg.string()});
+  check_fanout_report(r, "mqtt");
+  CHECK(figure(r, "connections") == 2 * 5);
+  CHECK(svg_series(svg) == std::set<std::string>{"p50", "p99", "max", "delivered"});
+  // Closed loop, decrypt only, two bench threads.
+  auto c = run_bench_args(
+      dir, {"fanout", "--target", target, "--members", "3", "--rate", "max", "--window", "4", "--warmup", "0",
+            "--duration", "1", "--no-verify", "--threads", "2", "--broker-pid", std::to_string(mosquitto.pid())});
+  check_fanout_report(c, "mqtt");
+  // Every member publishes (No Local): each publish reaches the 2 others of its group of 3, not
+  // its sender, or the delivery count would exceed acked x 2.
+  auto all = run_bench_args(
+      dir, {"fanout", "--target", target, "--groups", "2", "--members", "3", "--all-publish", "--rate", "60",
+            "--warmup", "0.2", "--duration", "1", "--broker-pid", std::to_string(mosquitto.pid())});
+  check_fanout_report(all, "mqtt");
+  CHECK(figure(all, "connections") == 6);
+  // Persistence is on: Mosquitto writes its store when it stops.
+  const int st = mosquitto.stop();
+  CHECK(WIFEXITED(st));
+  CHECK(std::filesystem::exists(mosquitto.db_dir() / "mosquitto.db"));
+}
+
+TEST_CASE("compare_table.py puts every target x shape side by side and marks bench-bound figures", "[bench]") {
+  test::temp_dir dir;
+  // What sealcast-bench --json writes, reduced to the fields the table reads.
+  auto run = [&](const std::string& name, double published, double delivered, bool saturated, bool holds, double rate) {
+    boost::json::object r;
+    r["invariants_hold"] = holds;
+    r["parameters"] = boost::json::object{{"rate", rate}};
+    r["figures"] = boost::json::object{{"published_per_s", published},
+                                       {"delivered_per_s", delivered},
+                                       {"broker_cpu_us_per_delivery", 12.5},
+                                       {"bench_saturated", saturated ? 1 : 0}};
+    r["latency"] = boost::json::object{
+        {"publish_to_deliver", boost::json::object{{"count", 100}, {"p50_ms", 1.5}, {"p99_ms", 7.25}}}};
+    std::ofstream(dir.path() / (name + ".json")) << boost::json::serialize(r);
+  };
+  run("sealcast-1x1000-max", 60, 60000, false, true, 0);
+  run("sealcast-1x1000-lat", 24, 24000, false, true, 24);
+  run("mqtt-1x1000-max", 40, 40000, true, true, 0);
+  run("mqtt-1x1000-lat", 24, 24000, false, false, 24);
+  run("sealcast-50x2-max", 900, 900, false, true, 0);  // mqtt-50x2 never ran
+  auto r = test::run_program("/usr/bin/python3",
+                             {SEALCAST_BENCH_DIR "/compare_table.py", "--dir", dir.path().string(), "--targets",
+                              "sealcast mqtt", "--shapes", "1x1000 50x2", "--setting", "test run"},
+                             30s);
+  INFO(r.out << r.err);
+  REQUIRE(r.exit_code == 0);
+  std::ifstream md_in(dir.path() / "compare.md");
+  std::stringstream md;
+  md << md_in.rdbuf();
+  INFO(md.str());
+  CHECK_THAT(md.str(), Catch::Matchers::ContainsSubstring("| shape | figure | Sealcast | Mosquitto |"));
+  CHECK_THAT(md.str(),
+             Catch::Matchers::ContainsSubstring("| 1x1000 | max deliveries/s (closed loop) | 60.0k | 40.0k* |"));
+  CHECK_THAT(md.str(), Catch::Matchers::ContainsSubstring("at 24 publishes/s | 1.5 / 7.2 | 1.5 / 7.2! |"));
+  CHECK_THAT(md.str(), Catch::Matchers::ContainsSubstring("| 50x2 | max publishes/s (closed loop) | 900 | - |"));
+  const auto j = read_json(dir.path() / "compare.json");
+  CHECK(j.at("rows").as_array().size() == 4);
+  // The chart is well-formed SVG with one bar per figure that exists.
+  namespace pt = boost::property_tree;
+  pt::ptree tree;
+  pt::read_xml((dir.path() / "compare.svg").string(), tree);
+  std::size_t bars = 0;
+  std::function<void(const pt::ptree&)> count = [&](const pt::ptree& t) {
+    for (const auto& [name, child] : t) {
+      if (name == "rect" && child.get<std::string>("<xmlattr>.class", "") == "bar") ++bars;
+      count(child);
+    }
+  };
+  count(tree.get_child("svg"));
+  CHECK(bars == 2 * 3 + 1 + 1);  // 1x1000: 3 figures x 2 targets; 50x2: Sealcast's max and CPU
 }
 
 TEST_CASE("idle measures the broker's memory per connection", "[bench][broker]") {
