@@ -42,8 +42,6 @@ struct directory_state {
   std::unordered_map<id16, persistence::user_record, id16_hash> users;
   /// New users whose first record is not committed yet (list_users adds them to its pages).
   std::set<id16> fresh;
-  /// Where the running cleanup sweep goes on (an empty id: from the start); unset when idle.
-  std::optional<std::optional<id16>> clean_after;
 };
 
 using directory_actor = caf::stateful_actor<directory_state>;
@@ -291,43 +289,6 @@ void on_closed(directory_actor* self, conn_closed& c) {
   }
 }
 
-/// One bounded step of the cleanup sweep over the stored groups: loads each group that has stored
-/// messages or an aged epoch (so that its actor expires and rotates) and tells it to clean; sends
-/// itself the next step, so that requests are served in between.
-void clean_step(directory_actor* self) {
-  auto& s = self->state;
-  auto& store = *s.svc->store;
-  if (!s.clean_after) return;
-  constexpr std::size_t step = 256;
-  const auto now = now_ms();
-  const auto rotate_ms = static_cast<std::uint64_t>(s.svc->cfg.pubsub.key_rotation_interval.count()) * 1000;
-  auto page = store.scan_groups(*s.clean_after, step);
-  if (!page) log::warn("directory", "cleanup could not read the groups", {{"error", page.err().message}});
-  if (!page || page->empty()) {
-    s.clean_after.reset();
-    return;
-  }
-  for (auto& g : *page) {
-    *s.clean_after = g.id;
-    auto it = s.groups.find(g.id);
-    if (it == s.groups.end()) {
-      auto msgs = store.messages_of(g.id, 0, 1);
-      const bool aged = g.epoch > 0 && now >= g.epoch_created_ms + rotate_ms;
-      if ((!msgs || msgs->empty()) && !aged) continue;
-      auto* a = group_actor_of(self, g.id);
-      if (!a) continue;
-      tell(self, *a, clean_atom::value);
-    } else {
-      tell(self, it->second, clean_atom::value);
-    }
-  }
-  if (page->size() < step) {
-    s.clean_after.reset();
-    return;
-  }
-  self->send(self, clean_atom::value, true);
-}
-
 }  // namespace
 
 caf::actor spawn_directory(caf::actor_system& sys, std::shared_ptr<services> svc) {
@@ -341,8 +302,6 @@ caf::actor spawn_directory(caf::actor_system& sys, std::shared_ptr<services> svc
   return sys.spawn([svc](directory_actor* self) -> caf::behavior {
     auto& st = self->state;
     st.svc = svc;
-    const auto cleanup = std::chrono::seconds(std::max<std::int64_t>(1, svc->cfg.pubsub.cleanup_interval.count()));
-    self->delayed_send(self, cleanup, clean_atom::value);
     self->set_exit_handler([self](const caf::exit_msg& msg) {
       for (auto& [id, g] : self->state.groups) self->send_exit(g.actor, msg.reason);
       self->quit(msg.reason);
@@ -421,16 +380,10 @@ caf::actor spawn_directory(caf::actor_system& sys, std::shared_ptr<services> svc
           if (g == s.groups.end()) return;
           for (auto& c : it->second) tell(self, g->second, presence_change{user, c, true});
         },
-        [self](clean_atom, bool) { clean_step(self); },
-        [self](clean_atom) {
-          if (!self->state.clean_after) {
-            self->state.clean_after.emplace();
-            clean_step(self);
-          }
-          if (self->state.svc->event_bus) self->send(self->state.svc->event_bus, clean_atom::value);
-          const auto again =
-              std::chrono::seconds(std::max<std::int64_t>(1, self->state.svc->cfg.pubsub.cleanup_interval.count()));
-          self->delayed_send(self, again, clean_atom::value);
+        [self](clean_groups& page) {
+          // The reaper's sweep: each group with stored messages cleans itself (loaded if it was not).
+          for (const auto& id : page.groups)
+            if (auto* a = group_actor_of(self, id)) tell(self, *a, clean_atom::value);
         },
         [self](group_query& q) {
           auto a = group_actor_of(self, q.group);

@@ -9,6 +9,7 @@
 
 #include "actors/events.hpp"
 #include "actors/group_state.hpp"
+#include "actors/scheduler.hpp"
 #include "common/log.hpp"
 #include "common/time.hpp"
 #include "persistence/keys.hpp"
@@ -119,6 +120,13 @@ caf::behavior group_behavior(group_actor_t* self) {
         if (self->state.changing) {
           if (r.done) r.done(0, error{errc::rekey_pending, "a membership change is in progress; try again"});
           return;
+        }
+        // The scheduler read the stored record: the epoch may have rotated since.
+        if (r.reason == rotation_by_age) {
+          const auto& rc = self->state.rec;
+          const auto max_age_ms =
+              static_cast<std::uint64_t>(self->state.svc->cfg.pubsub.key_rotation_interval.count()) * 1000;
+          if (rc.epoch == 0 || rc.pending_epoch != 0 || now_ms() < rc.epoch_created_ms + max_age_ms) return;
         }
         self->state.rotate(r);
       },

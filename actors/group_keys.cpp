@@ -380,10 +380,9 @@ void group_state::maybe_rotate_by_policy() {
   if (changing || rec.epoch == 0 || rec.pending_epoch != 0) return;
   const auto& p = svc->cfg.pubsub;
   std::string reason;
+  // By count only: the key-rotation scheduler (actors/scheduler.cpp) decides rotations by age.
   if (p.rotate_after_messages > 0 && rec.epoch_message_count >= p.rotate_after_messages)
     reason = "message count";
-  else if (now_ms() >= rec.epoch_created_ms + static_cast<std::uint64_t>(p.key_rotation_interval.count()) * 1000)
-    reason = "age";
   if (reason.empty()) return;
   rotate_request r{reason, nullptr};
   rotate(r);

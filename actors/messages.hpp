@@ -92,6 +92,11 @@ struct stream_ready {
 };
 
 /// Asks a group actor to rotate now; `done` gets the new (or requested) epoch or an error.
+/// The reaper's page of groups with stored messages, for the directory to tell each to clean.
+struct clean_groups {
+  std::vector<id16> groups;
+};
+
 struct rotate_request {
   std::string reason;
   rotate_done done;
@@ -129,6 +134,7 @@ CAF_ALLOW_UNSAFE_MESSAGE_TYPE(sealcast::actors::presence_change)
 CAF_ALLOW_UNSAFE_MESSAGE_TYPE(sealcast::actors::stream_ready)
 CAF_ALLOW_UNSAFE_MESSAGE_TYPE(sealcast::actors::members_online)
 CAF_ALLOW_UNSAFE_MESSAGE_TYPE(sealcast::actors::rotate_request)
+CAF_ALLOW_UNSAFE_MESSAGE_TYPE(sealcast::actors::clean_groups)
 CAF_ALLOW_UNSAFE_MESSAGE_TYPE(sealcast::actors::write_done)
 CAF_ALLOW_UNSAFE_MESSAGE_TYPE(sealcast::actors::group_query)
 CAF_ALLOW_UNSAFE_MESSAGE_TYPE(sealcast::actors::message_query)

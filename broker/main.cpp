@@ -17,6 +17,8 @@
 
 #include "actors/directory.hpp"
 #include "actors/directs.hpp"
+#include "actors/reaper.hpp"
+#include "actors/scheduler.hpp"
 #include "actors/ephemeral_pool.hpp"
 #include "actors/events.hpp"
 #include "actors/services.hpp"
@@ -135,6 +137,8 @@ int main(int argc, char** argv) {
   svc->event_bus = actors::spawn_event_bus(*system, svc);
   svc->directs = actors::spawn_directs(*system, svc);
   svc->directory = actors::spawn_directory(*system, svc);
+  const auto reaper = actors::spawn_reaper(*system, svc);
+  const auto scheduler = actors::spawn_scheduler(*system, svc);
 
   broker::client_handler handler(svc);
   broker::gateway_options gw;
@@ -190,6 +194,8 @@ int main(int argc, char** argv) {
   gateway.stop();
   admin.stop();
   admin_api->stop();  // its worker reads the store: done before the store closes
+  caf::anon_send_exit(reaper, caf::exit_reason::user_shutdown);
+  caf::anon_send_exit(scheduler, caf::exit_reason::user_shutdown);
   caf::anon_send_exit(svc->directory, caf::exit_reason::user_shutdown);
   caf::anon_send_exit(svc->directs, caf::exit_reason::user_shutdown);
   caf::anon_send_exit(svc->event_bus, caf::exit_reason::user_shutdown);

@@ -69,6 +69,26 @@ TEST_CASE("pubsub.rotate_after_messages rotates the key; the old epoch stays usa
   CHECK(plain(*b, ms[4]) == "epoch 2");
 }
 
+TEST_CASE("the key-rotation scheduler rotates an epoch older than key_rotation_interval, once per age",
+          "[integration][policy][scheduler]") {
+  // A 3 s interval: the scheduler sweeps every second (a tenth of it, at least 1 s).
+  broker_fixture f(sets({"pubsub.key_rotation_interval=3"}));
+  auto a = online(f.port());
+  auto b = online(f.port());
+  const auto g = make_group(*a, {b.get()});
+  REQUIRE(a->publish(g, "epoch 1").is_ok());
+  CHECK_FALSE(b->wait_key(g, 2, 1500ms));  // not before the epoch is 3 s old
+  REQUIRE(b->wait_key(g, 2, 5s));
+  REQUIRE(a->wait_key(g, 2, 2s));
+  CHECK(a->key(g, 2)->manifest_verified);
+  // The new epoch is young: the sweeps right after the rotation leave it alone.
+  CHECK_FALSE(b->wait_key(g, 3, 1500ms));
+  REQUIRE(a->publish(g, "epoch 2").is_ok());
+  auto ms = messages(*b, g, 2);
+  CHECK(ms[1].epoch == 2);
+  CHECK(plain(*b, ms[1]) == "epoch 2");
+}
+
 TEST_CASE("max_members and client-chosen group ids are enforced", "[integration][policy]") {
   broker_fixture f;
   auto a = online(f.port());

@@ -1,0 +1,23 @@
+#pragma once
+
+#include <caf/actor.hpp>
+#include <caf/actor_system.hpp>
+
+#include <memory>
+
+#include "actors/services.hpp"
+
+namespace sealcast::actors {
+
+/// Spawns the key-rotation scheduler: it decides which groups rotate by age. It sweeps the
+/// stored groups in steps of 256 every tenth of pubsub.key_rotation_interval (at least every
+/// second, at most every minute) and asks the directory to rotate each group whose current
+/// epoch is older than the interval, loaded or not (`rotate_request` with reason "age"; the
+/// group checks the age again, so a group that rotated meanwhile does not rotate twice).
+/// Rotation after pubsub.rotate_after_messages stays with the group, which counts its publishes.
+[[nodiscard]] caf::actor spawn_scheduler(caf::actor_system& sys, std::shared_ptr<services> svc);
+
+/// The reason the scheduler gives, which makes a group check its epoch's age first.
+inline constexpr const char* rotation_by_age = "age";
+
+}  // namespace sealcast::actors
