@@ -15,6 +15,7 @@
 #include "actors/group_state.hpp"
 #include "actors/messages.hpp"
 #include "common/log.hpp"
+#include "common/overloaded.hpp"
 #include "common/time.hpp"
 #include "crypto/random.hpp"
 #include "protocol/codec.hpp"
@@ -45,13 +46,6 @@ struct directory_state {
 };
 
 using directory_actor = caf::stateful_actor<directory_state>;
-
-template <class... Fs>
-struct overloaded : Fs... {
-  using Fs::operator()...;
-};
-template <class... Fs>
-overloaded(Fs...) -> overloaded<Fs...>;
 
 void send_json(const connection_ptr& conn, std::string json) {
   conn->send(std::make_shared<const std::string>(std::move(json)));

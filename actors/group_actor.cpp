@@ -11,6 +11,7 @@
 #include "actors/group_state.hpp"
 #include "actors/scheduler.hpp"
 #include "common/log.hpp"
+#include "common/overloaded.hpp"
 #include "common/time.hpp"
 #include "persistence/keys.hpp"
 #include "protocol/codec.hpp"
@@ -25,13 +26,6 @@ namespace pc = protocol::client;
 std::string member_frame(const id16& group, const id16& user, protocol::member_action action, std::uint64_t epoch) {
   return protocol::to_json(protocol::server::member{group, user, action, epoch});
 }
-
-template <class... Fs>
-struct overloaded : Fs... {
-  using Fs::operator()...;
-};
-template <class... Fs>
-overloaded(Fs...) -> overloaded<Fs...>;
 
 caf::behavior group_behavior(group_actor_t* self) {
   auto& st = self->state;

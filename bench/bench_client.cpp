@@ -6,25 +6,15 @@
 #include <boost/asio/as_tuple.hpp>
 #include <boost/asio/detached.hpp>
 
+#include "common/asio_nothrow.hpp"
+#include "common/detail/coroutine_frame_warning.hpp"
 #include "crypto/auth.hpp"
 #include "crypto/group_key.hpp"
 #include "crypto/ratchet.hpp"
 
-// GCC 12 takes the operator new/delete pair of Asio's coroutine frames (awaitable_frame_base)
-// for a mismatch in some inlined coroutines: a false positive, silenced for this file only.
-#if defined(__GNUC__) && !defined(__clang__)
-#pragma GCC diagnostic ignored "-Wmismatched-new-delete"
-#endif
-
 namespace sealcast::bench {
 
 namespace asio = boost::asio;
-
-namespace {
-
-constexpr auto use_nothrow = asio::as_tuple(asio::use_awaitable);
-
-}  // namespace
 
 std::uint64_t steady_ns() noexcept {
   return static_cast<std::uint64_t>(

@@ -6,13 +6,8 @@
 #include <cmath>
 
 #include "bench/system_stats.hpp"
+#include "common/detail/coroutine_frame_warning.hpp"
 #include "protocol/types.hpp"
-
-// GCC 12 takes the operator new/delete pair of Asio's coroutine frames for a mismatch in some
-// inlined coroutines: a false positive, silenced for this file only (as in scenario_fanout.cpp).
-#if defined(__GNUC__) && !defined(__clang__)
-#pragma GCC diagnostic ignored "-Wmismatched-new-delete"
-#endif
 
 namespace sealcast::bench {
 

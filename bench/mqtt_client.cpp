@@ -16,12 +16,8 @@
 #include <boost/asio/use_awaitable.hpp>
 
 #include "bench/bench_client.hpp"
-
-// GCC 12 takes the operator new/delete pair of Asio's coroutine frames for a mismatch in some
-// inlined coroutines: a false positive, silenced for this file only (as in scenario_fanout.cpp).
-#if defined(__GNUC__) && !defined(__clang__)
-#pragma GCC diagnostic ignored "-Wmismatched-new-delete"
-#endif
+#include "common/asio_nothrow.hpp"
+#include "common/detail/coroutine_frame_warning.hpp"
 
 namespace sealcast::bench {
 
@@ -29,7 +25,6 @@ namespace asio = boost::asio;
 
 namespace {
 
-constexpr auto use_nothrow = asio::as_tuple(asio::use_awaitable);
 /// Seconds between PINGREQs when nothing else is sent (the broker allows 1.5 times as long).
 constexpr int keepalive_s = 60;
 /// Packets read before the reader lets other connections on its thread run.

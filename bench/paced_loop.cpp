@@ -8,20 +8,14 @@
 
 #include "bench/bench_client.hpp"
 #include "bench/runner.hpp"
-
-// GCC 12 takes the operator new/delete pair of Asio's coroutine frames for a mismatch in some
-// inlined coroutines: a false positive, silenced for this file only (as in scenario_fanout.cpp).
-#if defined(__GNUC__) && !defined(__clang__)
-#pragma GCC diagnostic ignored "-Wmismatched-new-delete"
-#endif
+#include "common/asio_nothrow.hpp"
+#include "common/detail/coroutine_frame_warning.hpp"
 
 namespace sealcast::bench {
 
 namespace asio = boost::asio;
 
 namespace {
-
-constexpr auto use_nothrow = asio::as_tuple(asio::use_awaitable);
 
 /// What the loop shares with the answers still on their way; they may arrive after it ended.
 struct pace {

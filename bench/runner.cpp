@@ -19,13 +19,14 @@
 #include <boost/asio/this_coro.hpp>
 #include <boost/asio/use_awaitable.hpp>
 
+#include "common/asio_nothrow.hpp"
+
 namespace sealcast::bench {
 
 namespace asio = boost::asio;
 
 namespace {
 
-constexpr auto use_nothrow = asio::as_tuple(asio::use_awaitable);
 /// Above this many connections the source addresses are spread automatically.
 constexpr std::size_t spread_above = 2000;
 constexpr unsigned default_sources = 8;

@@ -13,14 +13,9 @@
 #include "bench/fanout_common.hpp"
 #include "bench/paced_loop.hpp"
 #include "bench/scenarios.hpp"
+#include "common/detail/coroutine_frame_warning.hpp"
 #include "crypto/message.hpp"
 #include "crypto/random.hpp"
-
-// GCC 12 takes the operator new/delete pair of Asio's coroutine frames (awaitable_frame_base)
-// for a mismatch in some inlined coroutines: a false positive, silenced for this file only.
-#if defined(__GNUC__) && !defined(__clang__)
-#pragma GCC diagnostic ignored "-Wmismatched-new-delete"
-#endif
 
 namespace sealcast::bench {
 

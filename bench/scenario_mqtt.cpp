@@ -15,11 +15,8 @@
 #include "bench/mqtt_client.hpp"
 #include "bench/paced_loop.hpp"
 #include "bench/scenarios.hpp"
+#include "common/detail/coroutine_frame_warning.hpp"
 #include "crypto/random.hpp"
-
-#if defined(__GNUC__) && !defined(__clang__)
-#pragma GCC diagnostic ignored "-Wmismatched-new-delete"
-#endif
 
 namespace sealcast::bench {
 

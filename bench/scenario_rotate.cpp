@@ -14,12 +14,7 @@
 #include "bench/committer.hpp"
 #include "bench/scenarios.hpp"
 #include "bench/system_stats.hpp"
-
-// GCC 12 takes the operator new/delete pair of Asio's coroutine frames (awaitable_frame_base)
-// for a mismatch in some inlined coroutines: a false positive, silenced for this file only.
-#if defined(__GNUC__) && !defined(__clang__)
-#pragma GCC diagnostic ignored "-Wmismatched-new-delete"
-#endif
+#include "common/detail/coroutine_frame_warning.hpp"
 
 namespace sealcast::bench {
 

@@ -20,6 +20,7 @@
 
 #include "broker/detail/net.hpp"
 #include "broker/detail/ws_session.hpp"
+#include "common/asio_nothrow.hpp"
 
 namespace sealcast::broker {
 namespace {
@@ -30,8 +31,6 @@ namespace asio = boost::asio;
 using detail::gateway_state;
 using tcp = asio::ip::tcp;
 using tls_stream = beast::ssl_stream<beast::tcp_stream>;
-
-constexpr auto use_nothrow = asio::as_tuple(asio::use_awaitable);
 
 /// Reserves one of max_connections; false when all are taken.
 bool reserve_slot(gateway_state& st) {

@@ -9,7 +9,6 @@
 #include <type_traits>
 #include <vector>
 
-#include <boost/asio/as_tuple.hpp>
 #include <boost/asio/co_spawn.hpp>
 #include <boost/asio/detached.hpp>
 #include <boost/asio/post.hpp>
@@ -26,6 +25,7 @@
 #include "broker/detail/http_exchange.hpp"
 #include "broker/detail/http_server_state.hpp"
 #include "broker/detail/net.hpp"
+#include "common/asio_nothrow.hpp"
 #include "common/log.hpp"
 
 namespace sealcast::broker::detail {
@@ -34,8 +34,6 @@ namespace {
 namespace beast = boost::beast;
 namespace http = beast::http;
 using tls_stream = beast::ssl_stream<beast::tcp_stream>;
-
-constexpr auto use_nothrow = asio::as_tuple(asio::use_awaitable);
 
 outcome plain(unsigned status, std::string body) {
   return outcome{status, "text/plain; charset=utf-8", std::move(body), {}, nullptr};

@@ -31,6 +31,7 @@
 #include <boost/beast/websocket/ssl.hpp>
 
 #include "broker/detail/net.hpp"
+#include "common/asio_nothrow.hpp"
 #include "common/log.hpp"
 
 namespace sealcast::broker::detail {
@@ -40,7 +41,6 @@ namespace websocket = beast::websocket;
 namespace http = beast::http;
 using frame_ptr = std::shared_ptr<const std::string>;
 
-constexpr auto use_nothrow = asio::as_tuple(asio::use_awaitable);
 /// Bytes prepared while waiting for the next message (most client frames are larger and are
 /// then read to the end with async_read).
 constexpr std::size_t idle_read_bytes = 128;

@@ -64,13 +64,17 @@ struct client::impl : std::enable_shared_from_this<client::impl> {
   void fail_pending(const std::string& why);
   void close();
 
-  // -- requests (client.cpp) --------------------------------------------------------------------
+  // -- requests (calls.cpp) ---------------------------------------------------------------------
   asio::awaitable<result<protocol::server::ok>> call(protocol::client_frame frame);
   template <class T>
   asio::awaitable<result<T>> call_as(protocol::client_frame frame);
   void send_frame(const std::string& json);
   asio::awaitable<bool> wait_until(std::chrono::steady_clock::time_point deadline, std::vector<asio::steady_timer*>& list);
   void wake(std::vector<asio::steady_timer*>& list);
+  void warn(warning_kind kind, std::optional<id16> group, std::uint64_t epoch, std::string message);
+
+  // -- what the client asks and remembers (queries.cpp) -----------------------------------------
+  detail::group_entry& group(const id16& g);
   asio::awaitable<result<bytes>> sign_pk_of(id16 user);
   asio::awaitable<result<crypto::public_identity>> verified_keys(id16 user);
   asio::awaitable<void> refresh_names();
@@ -85,8 +89,6 @@ struct client::impl : std::enable_shared_from_this<client::impl> {
   asio::awaitable<void> on_direct(protocol::server::direct& d);
   void on_member(const protocol::server::member& m);
   void flush_acks();
-  void warn(warning_kind kind, std::optional<id16> group, std::uint64_t epoch, std::string message);
-  detail::group_entry& group(const id16& g);
 
   // -- the verified chain and epoch keys (keys.cpp) ----------------------------------------------
   [[nodiscard]] detail::check_context check_ctx() const;
@@ -125,7 +127,7 @@ struct client::impl : std::enable_shared_from_this<client::impl> {
   template <class Pred>
   asio::awaitable<bool> wait_for(Pred pred, std::chrono::milliseconds timeout);
 
-  // -- state file (client.cpp) ------------------------------------------------------------------
+  // -- state file (state_writer.cpp) ------------------------------------------------------------
   void mark_dirty();
   static asio::awaitable<void> saver(std::shared_ptr<impl> self);
   asio::awaitable<status> save_now();

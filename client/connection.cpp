@@ -6,7 +6,6 @@
 #include <optional>
 #include <vector>
 
-#include <boost/asio/as_tuple.hpp>
 #include <boost/asio/co_spawn.hpp>
 #include <boost/asio/detached.hpp>
 #include <boost/asio/ip/tcp.hpp>
@@ -18,11 +17,8 @@
 #include <boost/beast/websocket.hpp>
 #include <boost/beast/websocket/ssl.hpp>
 
-// GCC 12 takes the operator new/delete pair of Asio's coroutine frames for a mismatch in some
-// inlined coroutines: a false positive, silenced for this file only (as in bench/).
-#if defined(__GNUC__) && !defined(__clang__)
-#pragma GCC diagnostic ignored "-Wmismatched-new-delete"
-#endif
+#include "common/asio_nothrow.hpp"
+#include "common/detail/coroutine_frame_warning.hpp"
 
 namespace sealcast::client::detail {
 
@@ -34,7 +30,6 @@ using tcp = asio::ip::tcp;
 
 namespace {
 
-constexpr auto use_nothrow = asio::as_tuple(asio::use_awaitable);
 /// Broker frames can be large (a key frame carries the whole member manifest, a fetch reply
 /// many messages).
 constexpr std::size_t read_message_max = 64u * 1024 * 1024;

@@ -5,23 +5,18 @@
 
 #include <algorithm>
 
-#include <boost/asio/as_tuple.hpp>
 #include <boost/asio/use_awaitable.hpp>
 
 #include "client/client_impl.hpp"
 #include "client/epoch_keys.hpp"
+#include "common/asio_nothrow.hpp"
+#include "common/detail/coroutine_frame_warning.hpp"
 #include "crypto/direct.hpp"
 #include "crypto/message.hpp"
-
-#if defined(__GNUC__) && !defined(__clang__)
-#pragma GCC diagnostic ignored "-Wmismatched-new-delete"
-#endif
 
 namespace sealcast::client {
 
 namespace {
-
-constexpr auto use_nothrow = asio::as_tuple(asio::use_awaitable);
 
 /// Most messages one gap fetch asks for.
 constexpr std::uint64_t max_gap_fetch = 1000;

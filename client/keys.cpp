@@ -6,13 +6,10 @@
 
 #include "client/client_impl.hpp"
 #include "client/epoch_keys.hpp"
+#include "common/detail/coroutine_frame_warning.hpp"
 #include "crypto/commit.hpp"
 #include "crypto/group_key.hpp"
 #include "crypto/identity.hpp"
-
-#if defined(__GNUC__) && !defined(__clang__)
-#pragma GCC diagnostic ignored "-Wmismatched-new-delete"
-#endif
 
 namespace sealcast::client {
 

@@ -5,12 +5,9 @@
 #include <algorithm>
 
 #include "client/client_impl.hpp"
+#include "common/detail/coroutine_frame_warning.hpp"
 #include "crypto/group_context.hpp"
 #include "crypto/random.hpp"
-
-#if defined(__GNUC__) && !defined(__clang__)
-#pragma GCC diagnostic ignored "-Wmismatched-new-delete"
-#endif
 
 namespace sealcast::client {
 

@@ -6,25 +6,16 @@
 #include <cstdlib>
 #include <random>
 
-#include <boost/asio/as_tuple.hpp>
 #include <boost/asio/co_spawn.hpp>
 #include <boost/asio/detached.hpp>
 #include <boost/asio/use_awaitable.hpp>
 
 #include "client/client_impl.hpp"
+#include "common/asio_nothrow.hpp"
+#include "common/detail/coroutine_frame_warning.hpp"
 #include "crypto/auth.hpp"
 
-#if defined(__GNUC__) && !defined(__clang__)
-#pragma GCC diagnostic ignored "-Wmismatched-new-delete"
-#endif
-
 namespace sealcast::client {
-
-namespace {
-
-constexpr auto use_nothrow = asio::as_tuple(asio::use_awaitable);
-
-}  // namespace
 
 void client::impl::set_state(connection_state s, std::string reason, unsigned attempt) {
   if (st == s && s != connection_state::reconnecting) return;

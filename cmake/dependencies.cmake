@@ -8,6 +8,10 @@ find_package(OpenSSL REQUIRED)
 pkg_check_modules(BOTAN REQUIRED IMPORTED_TARGET botan-2)
 find_package(RocksDB REQUIRED CONFIG)
 find_package(tomlplusplus REQUIRED CONFIG)
+# Header-only: the command lines of sealcastd, sealcastctl and sealcast.
+find_package(CLI11 REQUIRED CONFIG)
+# The log writer behind common/log.hpp (Debian builds it as a shared library, on the shared fmt).
+find_package(spdlog REQUIRED CONFIG)
 
 # CAF 0.17 from Debian ships no CMake package: find its libraries and headers directly.
 find_path(CAF_INCLUDE_DIR caf/all.hpp REQUIRED)

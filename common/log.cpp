@@ -1,5 +1,13 @@
+// The line's body (level, component, message, fields; escaped and truncated) is ours, as are the
+// level filter (the inline check in log.hpp) and the test sink; spdlog stamps the time from its
+// per-second cache, applies the format's pattern, and serializes the writes through its sink.
+
 #include "common/log.hpp"
 
+#include <spdlog/details/log_msg.h>
+#include <spdlog/logger.h>
+#include <spdlog/pattern_formatter.h>
+#include <spdlog/sinks/base_sink.h>
 #include <unistd.h>
 
 #include <cerrno>
@@ -7,6 +15,7 @@
 #include <cmath>
 #include <cstdio>
 #include <ctime>
+#include <memory>
 #include <mutex>
 
 namespace sealcast::log {
@@ -21,10 +30,6 @@ constexpr std::size_t max_value_bytes = 2048;
 constexpr std::string_view truncated_mark = "...(truncated)";
 
 std::atomic<format> current_format{format::text};
-
-std::mutex sink_mutex;
-sink_fn current_sink = nullptr;  // guarded by sink_mutex; nullptr = stderr
-void* sink_context = nullptr;    // guarded by sink_mutex
 
 constexpr char hex_digits[] = "0123456789abcdef";
 
@@ -188,18 +193,129 @@ void write_stderr(std::string_view line) {
   }
 }
 
+// What goes before the body, by format: the time and, for JSON, the object's opening. The JSON
+// body ends the object.
+constexpr const char* text_pattern = "%Y-%m-%dT%H:%M:%S.%eZ %v";
+constexpr const char* json_pattern = R"({"ts":"%Y-%m-%dT%H:%M:%S.%eZ",%v)";
+
+/// The one sink: stderr with a write(2) per line (no stdio buffer between a line and a crash),
+/// or the function of set_sink. spdlog calls sink_it_ under the sink's mutex, one line at a time.
+class line_sink final : public spdlog::sinks::base_sink<std::mutex> {
+ public:
+  void set_target(sink_fn fn, void* context) {
+    std::lock_guard lock{mutex_};
+    fn_ = fn;
+    context_ = context;
+  }
+
+ protected:
+  void sink_it_(const spdlog::details::log_msg& msg) override {
+    spdlog::memory_buf_t line;
+    formatter_->format(msg, line);
+    const std::string_view view{line.data(), line.size()};
+    if (fn_ != nullptr) {
+      fn_(context_, view);
+    } else {
+      write_stderr(view);
+    }
+  }
+  void flush_() override {}
+
+ private:
+  sink_fn fn_ = nullptr;  // guarded by mutex_; nullptr = stderr
+  void* context_ = nullptr;
+};
+
+struct writer {
+  std::shared_ptr<line_sink> sink = std::make_shared<line_sink>();
+  spdlog::logger logger{"sealcast", sink};
+
+  writer() {
+    logger.set_level(spdlog::level::trace);  // filtered before it gets here
+    set_format(format::text);
+  }
+  void set_format(format fmt) {
+    sink->set_formatter(std::make_unique<spdlog::pattern_formatter>(fmt == format::json ? json_pattern : text_pattern,
+                                                                    spdlog::pattern_time_type::utc));
+  }
+};
+
+// Never destroyed: a line logged from another static's destructor still has somewhere to go.
+writer& the_writer() {
+  static auto* w = new writer();
+  return *w;
+}
+
+spdlog::level::level_enum to_spdlog(level l) noexcept {
+  switch (l) {
+    case level::trace:
+      return spdlog::level::trace;
+    case level::debug:
+      return spdlog::level::debug;
+    case level::info:
+      return spdlog::level::info;
+    case level::warn:
+      return spdlog::level::warn;
+    case level::error:
+      return spdlog::level::err;
+  }
+  return spdlog::level::err;
+}
+
+// The line after the time: "info  gateway: msg k=v" or "\"level\":\"info\",...,\"msg\":\"msg\",\"k\":\"v\"}".
+void append_body(std::string& out, format fmt, level l, std::string_view component, std::string_view message,
+                 fields kv) {
+  char buf[40];
+  if (fmt == format::json) {
+    out += "\"level\":\"";
+    out += to_string(l);
+    out += "\",\"component\":\"";
+    append_json_escaped(out, component);
+    out += "\",\"msg\":\"";
+    append_json_escaped(out, message);
+    out += '"';
+    for (const auto& f : kv) {
+      out += ",\"";
+      append_json_escaped(out, f.key());
+      out += "\":";
+      if (f.type() == field::kind::text) {
+        out += '"';
+        append_json_escaped(out, f.text());
+        out += '"';
+      } else {
+        out += number_text(f, buf);
+      }
+    }
+    out += '}';
+    return;
+  }
+  auto name = to_string(l);
+  out += name;
+  out.append(6 - name.size(), ' ');  // "info  gateway": levels padded to one width
+  append_text(out, component, false);
+  out += ": ";
+  append_text(out, message, false);
+  for (const auto& f : kv) {
+    out += ' ';
+    append_text(out, f.key(), false);
+    out += '=';
+    if (f.type() == field::kind::text) {
+      append_text(out, f.text(), true);
+    } else {
+      out += number_text(f, buf);
+    }
+  }
+}
+
 }  // namespace
 
 void configure(level min_level, format fmt) noexcept {
   detail::min_level.store(static_cast<std::uint8_t>(min_level), std::memory_order_relaxed);
-  current_format.store(fmt, std::memory_order_relaxed);
+  // The body and the pattern change together: a line in flight may still get the old pattern.
+  if (current_format.exchange(fmt, std::memory_order_relaxed) != fmt) the_writer().set_format(fmt);
 }
 
-void set_sink(sink_fn sink, void* context) noexcept {
-  std::lock_guard lock{sink_mutex};
-  current_sink = sink;
-  sink_context = context;
-}
+void set_sink(sink_fn sink, void* context) noexcept { the_writer().sink->set_target(sink, context); }
 
 std::optional<level> parse_level(std::string_view name) noexcept {
   for (auto l : {level::trace, level::debug, level::info, level::warn, level::error}) {
@@ -234,64 +350,25 @@ std::string format_line(format fmt, level l, std::string_view component, std::st
                         fields kv) {
   std::string out;
   out.reserve(96 + message.size());
-  char buf[40];
   if (fmt == format::json) {
     out += "{\"ts\":\"";
     append_timestamp(out);
-    out += "\",\"level\":\"";
-    out += to_string(l);
-    out += "\",\"component\":\"";
-    append_json_escaped(out, component);
-    out += "\",\"msg\":\"";
-    append_json_escaped(out, message);
-    out += '"';
-    for (const auto& f : kv) {
-      out += ",\"";
-      append_json_escaped(out, f.key());
-      out += "\":";
-      if (f.type() == field::kind::text) {
-        out += '"';
-        append_json_escaped(out, f.text());
-        out += '"';
-      } else {
-        out += number_text(f, buf);
-      }
-    }
-    out += "}\n";
-    return out;
-  }
-  append_timestamp(out);
-  out += ' ';
-  auto name = to_string(l);
-  out += name;
-  out.append(6 - name.size(), ' ');  // "info  gateway": levels padded to one width
-  append_text(out, component, false);
-  out += ": ";
-  append_text(out, message, false);
-  for (const auto& f : kv) {
+    out += "\",";
+  } else {
+    append_timestamp(out);
     out += ' ';
-    append_text(out, f.key(), false);
-    out += '=';
-    if (f.type() == field::kind::text) {
-      append_text(out, f.text(), true);
-    } else {
-      out += number_text(f, buf);
-    }
   }
+  append_body(out, fmt, l, component, message, kv);
   out += '\n';
   return out;
 }
 
 void write(level l, std::string_view component, std::string_view message, fields kv) {
   if (!enabled(l)) return;
-  auto line =
-      format_line(current_format.load(std::memory_order_relaxed), l, component, message, kv);
-  std::lock_guard lock{sink_mutex};
-  if (current_sink != nullptr) {
-    current_sink(sink_context, line);
-  } else {
-    write_stderr(line);
-  }
+  std::string body;
+  body.reserve(80 + message.size());
+  append_body(body, current_format.load(std::memory_order_relaxed), l, component, message, kv);
+  the_writer().logger.log(to_spdlog(l), spdlog::string_view_t{body.data(), body.size()});
 }
 
 }  // namespace sealcast::log

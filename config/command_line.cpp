@@ -1,5 +1,7 @@
 #include "config/command_line.hpp"
 
+#include <CLI/CLI.hpp>
+
 #include <array>
 
 #include "config/loader.hpp"
@@ -18,55 +20,57 @@ error usage_error(std::string message) {
   return error{errc::config_error, std::move(message) + "; see --help"};
 }
 
+// CLI11's count errors, in our words: a flag without its value ("--config: 1 required TEXT
+// missing", also for "--config=") or a value given to a flag that takes none ("help was given a
+// disallowed flag override", which names the flag without its dashes).
+std::string mismatch_message(std::string_view what, int argc, const char* const* argv) {
+  if (what.starts_with("--config")) return "--config needs a FILE";
+  if (what.starts_with("--set")) return "--set needs section.key=value";
+  const std::string flag = what.starts_with("help") ? "--help" : "--version";
+  for (int i = 1; i < argc; ++i) {
+    const std::string_view arg = argv[i];
+    if (arg.starts_with(flag + "=")) {
+      return "unknown option '" + std::string{arg} + "'" + config_detail::did_you_mean(flag, flags);
+    }
+  }
+  return std::string{what};
+}
+
 }  // namespace
 
 result<command_line> parse_command_line(int argc, const char* const* argv) {
+  // CLI11 reads the shape (`--flag value` and `--flag=value`, missing values, repeats); the
+  // words of the errors stay ours, and --help prints usage() rather than CLI11's generated text.
+  CLI::App app{"", "sealcastd"};
+  app.set_help_flag();
+  app.allow_extras();  // unknown flags and stray arguments are reported below, with a suggestion
+  std::vector<std::string> config_paths;
   command_line cl;
-  bool have_config = false;
-  config scratch;  // --set values are checked here now and applied to the real config later
+  app.add_option("--config", config_paths)->allow_extra_args(false);
+  app.add_option("--set", cl.overrides)->allow_extra_args(false);
+  app.add_flag("-h,--help", cl.help)->disable_flag_override();
+  app.add_flag("--version", cl.version)->disable_flag_override();
+  try {
+    app.parse(argc, argv);
+  } catch (const CLI::ArgumentMismatch& e) {
+    return usage_error(mismatch_message(e.what(), argc, argv));
+  } catch (const CLI::ParseError& e) {
+    return usage_error(e.what());
+  }
+  if (const auto extras = app.remaining(); !extras.empty()) {
+    const std::string_view arg = extras.front();
+    if (!arg.starts_with("-")) return usage_error("unexpected argument '" + std::string{arg} + "'");
+    return usage_error("unknown option '" + std::string{arg} + "'" +
+                       config_detail::did_you_mean(arg.substr(0, arg.find('=')), flags));
+  }
+  if (config_paths.size() > 1) return usage_error("--config given twice");
+  if (!config_paths.empty()) cl.config_path = std::move(config_paths.front());
+  // Each --set is checked against the schema now, so a typo fails before anything starts; the
+  // values go into the real configuration in load_config.
+  config scratch;
   config_detail::origin_map scratch_origins;
-  for (int i = 1; i < argc; ++i) {
-    std::string_view arg = argv[i];
-    // "--flag=value" and "--flag value" are both accepted for the two flags that take one.
-    std::string_view flag = arg;
-    std::string_view inline_value;
-    bool has_inline = false;
-    if (arg.starts_with("--")) {
-      if (auto eq = arg.find('='); eq != std::string_view::npos) {
-        flag = arg.substr(0, eq);
-        inline_value = arg.substr(eq + 1);
-        has_inline = true;
-      }
-    }
-    auto take_value = [&](std::string_view what) -> result<std::string> {
-      if (has_inline) return std::string{inline_value};
-      if (i + 1 >= argc) return usage_error(std::string{flag} + " needs " + std::string{what});
-      return std::string{argv[++i]};
-    };
-    if (flag == "--config") {
-      auto file = take_value("a FILE");
-      if (!file) return std::move(file).err();
-      if (file->empty()) return usage_error("--config needs a FILE");
-      if (have_config) return usage_error("--config given twice");
-      have_config = true;
-      cl.config_path = std::move(*file);
-    } else if (flag == "--set") {
-      auto assignment = take_value("section.key=value");
-      if (!assignment) return std::move(assignment).err();
-      if (auto st = config_detail::override_into(scratch, *assignment, scratch_origins); !st) {
-        return st.err();
-      }
-      cl.overrides.push_back(std::move(*assignment));
-    } else if ((flag == "--help" || flag == "-h") && !has_inline) {
-      cl.help = true;
-    } else if (flag == "--version" && !has_inline) {
-      cl.version = true;
-    } else if (arg.starts_with("-")) {
-      return usage_error("unknown option '" + std::string{arg} + "'" +
-                         config_detail::did_you_mean(flag, flags));
-    } else {
-      return usage_error("unexpected argument '" + std::string{arg} + "'");
-    }
+  for (const auto& assignment : cl.overrides) {
+    if (auto st = config_detail::override_into(scratch, assignment, scratch_origins); !st) return st.err();
   }
   return cl;
 }

@@ -4,8 +4,10 @@
 #include <rocksdb/write_batch.h>
 
 #include <algorithm>
+#include <chrono>
 #include <filesystem>
 
+#include "common/log.hpp"
 #include "persistence/keys.hpp"
 #include "persistence/store_impl.hpp"
 
@@ -80,10 +82,10 @@ status check_known_families(const std::string& path, const rocksdb::DBOptions& o
   return {};
 }
 
-// What an operator needs to know about an older database this build refuses.
+// What an operator needs to know about a database of a version this build refuses.
 std::string schema_change_note(std::uint64_t found) {
   if (found > schema_version) return " (written by a newer Sealcast?)";
-  if (found == schema_version) return {};
+  if (found >= oldest_upgradable_schema) return {};
   return ". Protocol v2 changed the stored manifests (epochs keep their signed changes instead of "
          "v1's member lists, and v1 clients cannot talk to this broker), so a v1 data directory must "
          "be started fresh (move it aside) or kept with a v1 build";
@@ -133,19 +135,54 @@ result<std::unique_ptr<store>> store::open(const store_options& options) {
   if (!s.ok()) return to_error(s, "cannot open database at '" + path + "'");
 
   std::unique_ptr<store> st(new store(std::move(p)));
+  // A new database has no version yet: it is stamped below, so a later, incompatible build can tell.
   auto version = st->get_meta_u64(meta_names::schema_version);
-  if (!version && version.err().code == errc::not_found) {
-    write_batch b;  // a new database: stamp it so a later, incompatible build can tell
-    b.put_meta_u64(meta_names::schema_version, schema_version);
-    if (auto w = st->write(b, true); !w) return w.err();
-  } else if (!version) {
+  if (!version && version.err().code != errc::not_found) {
     return error{version.err().code, "database at '" + path + "': " + version.err().message};
-  } else if (*version != schema_version) {
+  }
+  if (version && (*version < oldest_upgradable_schema || *version > schema_version)) {
     return error{errc::bad_format, "database at '" + path + "' has schema version " + std::to_string(*version) +
                                        ", this build reads version " + std::to_string(schema_version) +
                                        schema_change_note(*version)};
   }
+  if (auto loaded = st->load_message_count(version ? *version : schema_version); !loaded) return loaded.err();
   return st;
+}
+
+status store::load_message_count(std::uint64_t found_version) {
+  auto count = get_meta_u64(meta_names::message_count);
+  if (count && found_version == schema_version) {
+    std::lock_guard lock(impl_->count_mutex);
+    impl_->message_count = *count;
+    return {};
+  }
+  if (!count && count.err().code != errc::not_found) {
+    return error{count.err().code, "database at '" + impl_->options.path + "': " + count.err().message};
+  }
+  // A new database, or one written before the count was kept (schema 2): count once, then
+  // store the count and the new schema version in one write, so a crash in between only means
+  // counting again at the next start.
+  const auto started = std::chrono::steady_clock::now();
+  auto n = scan_message_count();
+  if (!n) return error{n.err().code, "database at '" + impl_->options.path + "': " + n.err().message};
+  write_batch b;
+  b.put_meta_u64(meta_names::message_count, *n);
+  b.put_meta_u64(meta_names::schema_version, schema_version);
+  if (auto w = write(b, true); !w) return w;
+  {
+    std::lock_guard lock(impl_->count_mutex);
+    impl_->message_count = *n;
+  }
+  if (found_version < schema_version) {
+    const auto ms = std::chrono::duration_cast<std::chrono::milliseconds>(std::chrono::steady_clock::now() - started);
+    log::info("storage", "upgraded the database: stored messages counted once, kept from now on",
+              {{"path", impl_->options.path},
+               {"from_schema", found_version},
+               {"to_schema", schema_version},
+               {"messages", *n},
+               {"ms", ms.count()}});
+  }
+  return {};
 }
 
 store::store(std::unique_ptr<impl> p) : impl_(std::move(p)) {}
@@ -180,10 +217,24 @@ result<std::string> store::impl::get(column_family cf, byte_view key) const {
   return value;
 }
 
+namespace {
+
+// The count after a delta. It cannot go below zero: a batch that deletes more messages than
+// are stored broke the helpers' contract, and a huge unsigned count would be worse than zero.
+std::uint64_t counted(std::uint64_t count, std::int64_t delta) {
+  if (delta >= 0) return count + static_cast<std::uint64_t>(delta);
+  const auto down = static_cast<std::uint64_t>(-(delta + 1)) + 1;  // |delta| without overflow
+  return down > count ? 0 : count - down;
+}
+
+}  // namespace
+
 status store::write(std::span<const write_batch> batches, bool sync) {
   if (auto s = impl_->check_open(); !s) return s;
   rocksdb::WriteBatch wb;
+  std::int64_t delta = 0;
   for (const auto& batch : batches) {
+    delta += batch.message_delta();
     for (const auto& op : batch.ops()) {
       auto* h = impl_->handle(op.family);
       rocksdb::Status s;
@@ -195,11 +246,25 @@ status store::write(std::span<const write_batch> batches, bool sync) {
       if (!s.ok()) return to_error(s, "building a write batch");
     }
   }
+  // One row for the whole write, from the deltas of all its batches: a row per batch would
+  // have each one overwrite the others' count. Only writes that change it take the lock.
+  std::unique_lock<std::mutex> counting;
+  std::uint64_t new_count = 0;
+  if (delta != 0) {
+    counting = std::unique_lock(impl_->count_mutex);
+    new_count = counted(impl_->message_count, delta);
+    bytes v;
+    put_u64be(v, new_count);
+    const bytes key = keys::meta_key(meta_names::message_count);
+    if (auto s = wb.Put(impl_->handle(column_family::meta), to_slice(key), to_slice(v)); !s.ok())
+      return to_error(s, "building a write batch");
+  }
   if (wb.Count() == 0) return {};
   rocksdb::WriteOptions wo;
   wo.sync = sync;
   auto s = impl_->db->Write(wo, &wb);
   if (!s.ok()) return to_error(s, "writing to database at '" + impl_->options.path + "'");
+  if (counting) impl_->message_count = new_count;
   impl_->n_writes.fetch_add(1, std::memory_order_relaxed);
   if (sync) impl_->n_syncs.fetch_add(1, std::memory_order_relaxed);
   impl_->n_batches.fetch_add(batches.size(), std::memory_order_relaxed);

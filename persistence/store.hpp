@@ -35,8 +35,11 @@ struct store_stats {
 
 /// The schema version this build writes to meta and accepts. 2: protocol v2 (epochs store their
 /// changes, custody, policy and issuer key; groups their pending proposals; messages their
-/// ratchet index).
-inline constexpr std::uint64_t schema_version = 2;
+/// ratchet index). 3: meta keeps the count of stored group messages (message_count); a version
+/// 2 database is upgraded in place when opened, by counting its messages once.
+inline constexpr std::uint64_t schema_version = 3;
+/// The oldest schema version that open() upgrades instead of refusing.
+inline constexpr std::uint64_t oldest_upgradable_schema = 2;
 
 /// Meta names used by the broker.
 namespace meta_names {
@@ -44,6 +47,8 @@ inline constexpr std::string_view schema_version = "schema_version";
 inline constexpr std::string_view broker_key = "broker_key";
 inline constexpr std::string_view next_event_seq = "next_event_seq";
 inline constexpr std::string_view next_direct_seq = "next_direct_seq";
+/// u64be: how many rows the messages family holds, kept by store::write (schema 3).
+inline constexpr std::string_view message_count = "message_count";
 }  // namespace meta_names
 
 /// "As many as there are".
@@ -62,7 +67,9 @@ class store {
   store(const store&) = delete;
   store& operator=(const store&) = delete;
 
-  /// Commits every batch as one atomic RocksDB write, synced when `sync` (group commit).
+  /// Commits every batch as one atomic RocksDB write, synced when `sync` (group commit). When
+  /// the batches add or delete stored messages, the same write stores the new message count
+  /// (their deltas summed; writes that change it are serialized, the others are not).
   [[nodiscard]] status write(std::span<const write_batch> batches, bool sync);
   /// Commits one batch, synced when `sync`.
   [[nodiscard]] status write(const write_batch& batch, bool sync);
@@ -129,6 +136,8 @@ class store {
                                                     std::uint64_t end_seq, bool sync);
   /// Adds the deletion of messages [from_seq, end_seq) and their ids to `batch` (reading the
   /// range for the ids), so the reaper can commit it with other writes. Answers the count.
+  /// The count is what the range holds now: no other batch of the same commit may delete one of
+  /// these messages, or the stored message count would drop twice for it.
   [[nodiscard]] result<std::size_t> stage_message_deletion(write_batch& batch, const id16& group,
                                                            std::uint64_t from_seq, std::uint64_t end_seq) const;
 
@@ -136,8 +145,11 @@ class store {
   /// or its outcome was trimmed).
   [[nodiscard]] result<message_outcome> get_message_outcome(const id16& message_id) const;
   /// How many group messages are stored (all groups): seeds the pending-messages gauge at
-  /// start-up. A key-only scan of the whole messages column family.
+  /// start-up. Reads the count kept in meta (message_count): O(1) whatever the backlog.
   [[nodiscard]] result<std::uint64_t> count_messages() const;
+  /// The same number by a key-only scan of the whole messages family: O(stored messages). What
+  /// open() runs once to upgrade a database without the count; tests check the count with it.
+  [[nodiscard]] result<std::uint64_t> scan_message_count() const;
   /// How many outcome rows are stored: seeds the count bound of the outcome trim.
   [[nodiscard]] result<std::uint64_t> count_outcomes() const;
   /// Adds to `batch` the deletion of outcomes settled before `before_ms` and of their
@@ -183,6 +195,9 @@ class store {
 
  private:
   explicit store(std::unique_ptr<impl> p);
+  /// Reads the message count, or counts the messages once and stores the count (a new database,
+  /// or one of an older schema: `found_version`).
+  [[nodiscard]] status load_message_count(std::uint64_t found_version);
   std::unique_ptr<impl> impl_;
 };
 

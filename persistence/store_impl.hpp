@@ -7,6 +7,7 @@
 
 #include <atomic>
 #include <memory>
+#include <mutex>
 #include <optional>
 #include <string>
 #include <string_view>
@@ -46,6 +47,11 @@ struct store::impl {
   std::atomic<std::uint64_t> n_syncs{0};
   std::atomic<std::uint64_t> n_batches{0};
   std::atomic<std::uint64_t> n_bytes{0};  // not "bytes": that would hide the type
+  /// Held from reading message_count until the write that stores its new value returns, so
+  /// that two writes that both change it cannot both start from the same value.
+  std::mutex count_mutex;
+  /// The stored messages as the meta row holds them (guarded by count_mutex).
+  std::uint64_t message_count = 0;
 
   impl() = default;
   impl(const impl&) = delete;

@@ -78,8 +78,7 @@ result<std::size_t> store::stage_message_deletion(write_batch& batch, const id16
       },
       end);
   if (!ids) return std::move(ids).err();
-  batch.delete_range(column_family::messages, begin, end);
-  for (const auto& id : *ids) batch.del(column_family::message_ids, keys::id_key(id));
+  batch.delete_messages(group, from_seq, end_seq, *ids);
   return ids->size();
 }
 
@@ -137,7 +136,9 @@ result<std::uint64_t> count_rows(const store::impl& im, column_family cf) {
 
 }  // namespace
 
-result<std::uint64_t> store::count_messages() const { return count_rows(*impl_, column_family::messages); }
+result<std::uint64_t> store::count_messages() const { return get_meta_u64(meta_names::message_count); }
+
+result<std::uint64_t> store::scan_message_count() const { return count_rows(*impl_, column_family::messages); }
 
 result<std::uint64_t> store::count_outcomes() const { return count_rows(*impl_, column_family::message_outcomes); }
 

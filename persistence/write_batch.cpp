@@ -64,15 +64,27 @@ void write_batch::put_message(const message_record& r) {
   put(column_family::messages, keys::encode(keys::message_key{r.group, r.seq}), codec::encode(r));
   put(column_family::message_ids, keys::id_key(r.id),
       codec::encode(message_locator{message_kind::group, r.group, r.seq}));
+  ++message_delta_;
 }
 
 void write_batch::delete_message(const id16& group, std::uint64_t seq, const id16& message_id) {
   del(column_family::messages, keys::encode(keys::message_key{group, seq}));
   del(column_family::message_ids, keys::id_key(message_id));
+  --message_delta_;
+}
+
+void write_batch::delete_messages(const id16& group, std::uint64_t from_seq, std::uint64_t end_seq,
+                                  std::span<const id16> ids) {
+  if (end_seq <= from_seq) return;
+  delete_range(column_family::messages, keys::encode(keys::message_key{group, from_seq}),
+               keys::encode(keys::message_key{group, end_seq}));
+  for (const auto& id : ids) del(column_family::message_ids, keys::id_key(id));
+  message_delta_ -= static_cast<std::int64_t>(ids.size());
 }
 
 void write_batch::settle_message(const message_outcome& o) {
   del(column_family::messages, keys::encode(keys::message_key{o.group, o.seq}));
+  --message_delta_;
   put(column_family::message_ids, keys::id_key(o.id),
       codec::encode(message_locator{message_kind::settled, o.group, o.seq, o.settled_ms}));
   put(column_family::message_outcomes, keys::encode(keys::outcome_key{o.settled_ms, o.id}), codec::encode(o));
@@ -128,12 +140,14 @@ void write_batch::append(write_batch&& other) {
     ops_.insert(ops_.end(), std::make_move_iterator(other.ops_.begin()), std::make_move_iterator(other.ops_.end()));
   }
   bytes_ += other.bytes_;
+  message_delta_ += other.message_delta_;
   other.clear();
 }
 
 void write_batch::clear() noexcept {
   ops_.clear();
   bytes_ = 0;
+  message_delta_ = 0;
 }
 
 }  // namespace sealcast::persistence

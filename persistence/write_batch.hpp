@@ -27,7 +27,8 @@ struct batch_op {
 /// A list of writes that commit together or not at all. A plain value: a group actor builds one
 /// and hands it to the storage writer, which commits many in one store::write. Helpers keep
 /// each index consistent with what it indexes (a message with its id, a member with the
-/// user's group list).
+/// user's group list), and the message helpers record how many stored group messages the batch
+/// adds or removes, which store::write folds into the persisted message count.
 class write_batch {
  public:
   /// Stores or replaces a user.
@@ -47,14 +48,18 @@ class write_batch {
   void put_wrapped_key(const id16& group, std::uint64_t epoch, const id16& user, const wrapped_key& blob);
   /// Deletes every wrapped key of the epochs [from_epoch, end_epoch) of a group.
   void delete_wrapped_keys(const id16& group, std::uint64_t from_epoch, std::uint64_t end_epoch);
-  /// Stores or replaces a message and its message_ids entry.
+  /// Stores a new message (a seq not stored yet: it counts one more stored message) and its
+  /// message_ids entry.
   void put_message(const message_record& r);
-  /// Deletes a message and its message_ids entry.
+  /// Deletes a stored message (it counts one fewer) and its message_ids entry.
   void delete_message(const id16& group, std::uint64_t seq, const id16& message_id);
-  /// Deletes a group message and turns its message_ids entry into a tombstone pointing at the
-  /// outcome row stored here, so its final status stays answerable until trimmed.
-  /// Also deletes the delivery_failures rows of the recipients in `o.failed`: the outcome holds
-  /// them from now on.
+  /// Deletes the messages [from_seq, end_seq) of a group, whose ids are `ids` (every message
+  /// stored in the range: the count drops by ids.size()), and their message_ids entries.
+  void delete_messages(const id16& group, std::uint64_t from_seq, std::uint64_t end_seq, std::span<const id16> ids);
+  /// Deletes a stored group message (it counts one fewer) and turns its message_ids entry into a
+  /// tombstone pointing at the outcome row stored here, so its final status stays answerable
+  /// until trimmed. Also deletes the delivery_failures rows of the recipients in `o.failed`: the
+  /// outcome holds them from now on.
   void settle_message(const message_outcome& o);
   /// Records that a recipient's delivery of a stored message ran out of attempts.
   void put_delivery_failure(const id16& group, const delivery_failure& f);
@@ -77,7 +82,8 @@ class write_batch {
 
   /// Appends another batch's operations after this one's.
   void append(write_batch&& other);
-  /// Low-level operations for what the typed helpers do not cover (keys from keys.hpp).
+  /// Low-level operations for what the typed helpers do not cover (keys from keys.hpp). They do
+  /// not count messages: write the messages family through the helpers above.
   void put(column_family cf, bytes key, bytes value);
   void del(column_family cf, bytes key);
   /// Deletes keys in [begin, end).
@@ -89,12 +95,15 @@ class write_batch {
   [[nodiscard]] std::size_t size() const noexcept { return ops_.size(); }
   /// Key and value bytes recorded so far: what the storage writer bounds a commit by.
   [[nodiscard]] std::size_t byte_size() const noexcept { return bytes_; }
+  /// Stored group messages this batch adds (positive) or deletes (negative).
+  [[nodiscard]] std::int64_t message_delta() const noexcept { return message_delta_; }
   /// Forgets every operation.
   void clear() noexcept;
 
  private:
   std::vector<batch_op> ops_;
   std::size_t bytes_ = 0;
+  std::int64_t message_delta_ = 0;
 };
 
 }  // namespace sealcast::persistence

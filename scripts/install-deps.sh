@@ -15,6 +15,7 @@ packages=(
   libbotan-2-dev
   librocksdb-dev
   libtomlplusplus-dev
+  libcli11-dev libspdlog-dev
   libssl-dev openssl
   # libmosquitto: the MQTT client of sealcast-bench's Mosquitto target.
   libmosquitto-dev

@@ -4,7 +4,6 @@
 #include <charconv>
 
 #include <boost/asio/any_io_executor.hpp>
-#include <boost/asio/as_tuple.hpp>
 #include <boost/asio/co_spawn.hpp>
 #include <boost/asio/detached.hpp>
 #include <boost/asio/post.hpp>
@@ -13,6 +12,7 @@
 #include <boost/asio/use_awaitable.hpp>
 #include <openssl/ssl.h>
 
+#include "common/asio_nothrow.hpp"
 #include "common/log.hpp"
 
 namespace sealcast::broker::detail {
@@ -67,8 +67,6 @@ result<std::shared_ptr<asio::ssl::context>> make_server_tls(const std::string& c
 }
 
 namespace {
-
-constexpr auto use_nothrow = asio::as_tuple(asio::use_awaitable);
 
 status open_acceptor(tcp::acceptor& acceptor, const tcp::endpoint& at) {
   boost::system::error_code ec;

@@ -82,7 +82,9 @@ std::string bin_path(const std::string& name) { return std::string(SEALCAST_BIN_
 
 broker_process::broker_process(std::filesystem::path data_dir, std::vector<std::string> extra_args,
                                std::chrono::milliseconds ready_timeout) {
-  std::vector<std::string> args = {bin_path("sealcastd"),
+  // SEALCAST_TEST_SEALCASTD runs another build (measurements against a baseline).
+  const char* other = std::getenv("SEALCAST_TEST_SEALCASTD");
+  std::vector<std::string> args = {other != nullptr && *other != '\0' ? std::string(other) : bin_path("sealcastd"),
                                    "--set", "broker.data_dir=" + data_dir.string(),
                                    "--set", "gateway.listen=127.0.0.1:0",
                                    "--set", "admin.listen=127.0.0.1:0"};

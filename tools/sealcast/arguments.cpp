@@ -1,5 +1,7 @@
 // Command-line parsing, the usage text, and how library errors become exit codes.
 
+#include <CLI/CLI.hpp>
+
 #include <algorithm>
 #include <array>
 #include <string_view>
@@ -68,50 +70,54 @@ bool all_digits(std::string_view s) {
 const char* usage_text() noexcept { return usage; }
 
 arguments parse_arguments(int argc, char** argv) {
-  static constexpr std::array<std::string_view, 9> valued = {
-      "--url", "--identity", "--state", "--name", "--out", "--member", "--custody", "--timeout", "--cacert"};
+  // CLI11 reads the shape (options before or after the command, "--name value" and
+  // "--name=value", "--" ending the options); the checks and the words of the errors are ours,
+  // and --help prints the usage text above rather than CLI11's generated help.
+  CLI::App app{"", "sealcast"};
+  app.set_help_flag();
+  app.allow_extras();  // unknown options are reported below, as "unknown option --name"
+  // A value option given twice keeps the last, as a shell alias plus an explicit flag expects.
+  auto last = [](CLI::Option* o) { o->multi_option_policy(CLI::MultiOptionPolicy::TakeLast); };
   arguments a;
+  std::string name, custody, timeout;
   std::vector<std::string> positional;
-  bool options_done = false;
-  for (int i = 1; i < argc; ++i) {
-    const std::string_view arg = argv[i];
-    if (options_done || !arg.starts_with("-") || arg == "-") {
-      positional.emplace_back(arg);
-      continue;
-    }
-    if (arg == "--") { options_done = true; continue; }
-    if (arg == "-h" || arg == "--help") { a.help = true; continue; }
-    if (arg == "--json") { a.json = true; continue; }
-    if (arg == "--open") { a.open = true; continue; }
-    if (arg == "--no-state") { a.no_state = true; continue; }
-    if (arg == "--insecure") { a.insecure = true; continue; }
-    std::string name(arg);
-    std::optional<std::string> value;
-    if (const auto eq = arg.find('='); eq != std::string_view::npos) {
-      name = std::string(arg.substr(0, eq));
-      value = std::string(arg.substr(eq + 1));
-    }
-    if (std::find(valued.begin(), valued.end(), name) == valued.end()) usage_failure("unknown option " + name);
-    if (!value) {
-      if (i + 1 >= argc) usage_failure(name + " needs a value");
-      value = argv[++i];
-    }
-    if (value->empty()) usage_failure(name + " needs a value");
-    if (name == "--url") a.url = *value;
-    else if (name == "--identity") a.identity = *value;
-    else if (name == "--state") a.state = *value;
-    else if (name == "--name") a.name = *value;
-    else if (name == "--out") a.out = *value;
-    else if (name == "--member") a.members.push_back(*value);
-    else if (name == "--cacert") a.cacert = *value;
-    else if (name == "--custody") {
-      if (*value != "broker" && *value != "client") usage_failure("--custody must be broker or client");
-      a.custody = *value;
-    } else {
-      if (!all_digits(*value) || std::stoul(*value) == 0 || std::stoul(*value) > 3600)
-        usage_failure("--timeout must be a number of seconds from 1 to 3600");
-      a.timeout = std::chrono::seconds(std::stoul(*value));
-    }
+  last(app.add_option("--url", a.url));
+  last(app.add_option("--identity", a.identity));
+  last(app.add_option("--state", a.state));
+  last(app.add_option("--name", name));
+  last(app.add_option("--out", a.out));
+  app.add_option("--member", a.members)->allow_extra_args(false);
+  last(app.add_option("--custody", custody));
+  last(app.add_option("--timeout", timeout));
+  last(app.add_option("--cacert", a.cacert));
+  app.add_flag("-h,--help", a.help);
+  app.add_flag("--json", a.json);
+  app.add_flag("--open", a.open);
+  app.add_flag("--no-state", a.no_state);
+  app.add_flag("--insecure", a.insecure);
+  app.add_option("command", positional);
+  try {
+    app.parse(argc, argv);
+  } catch (const CLI::ArgumentMismatch& e) {
+    // "--url: 1 required TEXT missing": the value is missing (or empty, as in --url=).
+    const std::string_view what = e.what();
+    usage_failure(std::string(what.substr(0, what.find(':'))) + " needs a value");
+  } catch (const CLI::ParseError& e) {
+    usage_failure(e.what());
+  }
+  for (const auto& extra : app.remaining()) {
+    if (extra == "--") continue;  // the end of the options: what follows is in `positional`
+    usage_failure("unknown option " + extra.substr(0, extra.find('=')));
+  }
+  if (app.count("--name") > 0) a.name = name;
+  if (app.count("--custody") > 0) {
+    if (custody != "broker" && custody != "client") usage_failure("--custody must be broker or client");
+    a.custody = custody;
+  }
+  if (app.count("--timeout") > 0) {
+    if (!all_digits(timeout) || std::stoul(timeout) == 0 || std::stoul(timeout) > 3600)
+      usage_failure("--timeout must be a number of seconds from 1 to 3600");
+    a.timeout = std::chrono::seconds(std::stoul(timeout));
   }
   if (a.help) return a;
   if (positional.empty()) usage_failure("no command given");

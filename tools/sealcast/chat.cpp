@@ -6,13 +6,14 @@
 #include <sstream>
 #include <vector>
 
-#include <boost/asio/as_tuple.hpp>
 #include <boost/asio/co_spawn.hpp>
 #include <boost/asio/signal_set.hpp>
 #include <boost/asio/steady_timer.hpp>
 #include <boost/asio/this_coro.hpp>
 #include <boost/asio/use_awaitable.hpp>
 
+#include "common/asio_nothrow.hpp"
+#include "common/detail/coroutine_frame_warning.hpp"
 #include "tools/sealcast/commands.hpp"
 #include "tools/sealcast/format.hpp"
 #include "tools/sealcast/session.hpp"
@@ -21,8 +22,6 @@
 namespace sealcast::cli {
 
 namespace {
-
-constexpr auto use_nothrow = asio::as_tuple(asio::use_awaitable);
 
 constexpr const char* help_text =
     "commands:\n"

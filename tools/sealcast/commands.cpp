@@ -18,6 +18,7 @@
 #include <boost/asio/this_coro.hpp>
 #include <boost/asio/use_awaitable.hpp>
 
+#include "common/detail/coroutine_frame_warning.hpp"
 #include "tools/sealcast/format.hpp"
 #include "tools/sealcast/passphrase.hpp"
 #include "tools/sealcast/session.hpp"

@@ -3,9 +3,9 @@
 #include <cstdlib>
 #include <vector>
 
-#include <boost/asio/as_tuple.hpp>
 #include <boost/asio/use_awaitable.hpp>
 
+#include "common/asio_nothrow.hpp"
 #include "tools/sealcast/format.hpp"
 #include "tools/sealcast/passphrase.hpp"
 
@@ -14,7 +14,6 @@ namespace sealcast::cli {
 namespace {
 
 using steady = std::chrono::steady_clock;
-constexpr auto use_nothrow = asio::as_tuple(asio::use_awaitable);
 
 /// Names are looked up again at most this often when an unknown id shows up.
 constexpr auto lookup_interval = std::chrono::seconds(2);

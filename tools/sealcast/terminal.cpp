@@ -7,9 +7,10 @@
 #include <array>
 #include <cstdlib>
 
-#include <boost/asio/as_tuple.hpp>
 #include <boost/asio/buffer.hpp>
 #include <boost/asio/use_awaitable.hpp>
+
+#include "common/asio_nothrow.hpp"
 
 namespace sealcast::cli {
 
@@ -17,7 +18,6 @@ namespace asio = boost::asio;
 
 namespace {
 
-constexpr auto use_nothrow = asio::as_tuple(asio::use_awaitable);
 /// Longest input line kept; the rest of a longer line is dropped.
 constexpr std::size_t max_line = 64 * 1024;
 

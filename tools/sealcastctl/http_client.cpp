@@ -5,7 +5,6 @@
 #include <memory>
 #include <optional>
 
-#include <boost/asio/as_tuple.hpp>
 #include <boost/asio/co_spawn.hpp>
 #include <boost/asio/detached.hpp>
 #include <boost/asio/ip/tcp.hpp>
@@ -15,11 +14,8 @@
 #include <boost/beast/http.hpp>
 #include <boost/beast/ssl.hpp>
 
-// GCC 12 takes the operator new/delete pair of Asio's coroutine frames for a mismatch in some
-// inlined coroutines: a false positive, silenced for this file only (as in client/).
-#if defined(__GNUC__) && !defined(__clang__)
-#pragma GCC diagnostic ignored "-Wmismatched-new-delete"
-#endif
+#include "common/asio_nothrow.hpp"
+#include "common/detail/coroutine_frame_warning.hpp"
 
 namespace sealcast::ctl {
 
@@ -77,7 +73,6 @@ result<base_url> parse_base_url(std::string_view url) {
 
 namespace {
 
-constexpr auto use_nothrow = asio::as_tuple(asio::use_awaitable);
 constexpr std::uint64_t body_max = 256u * 1024 * 1024;
 
 /// "Connection refused" -> "connection refused": it follows a colon in our messages.

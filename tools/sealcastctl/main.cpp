@@ -15,6 +15,7 @@
 #include <thread>
 #include <vector>
 
+#include <CLI/CLI.hpp>
 #include <boost/json.hpp>
 
 #include "tools/sealcastctl/format.hpp"
@@ -76,59 +77,51 @@ bool all_digits(std::string_view s) {
 }
 
 /// Options may come before or after the command; "--name value" and "--name=value" both work.
+/// CLI11 reads the shape; the checks and the words of the errors are ours, and --help prints
+/// usage_text rather than CLI11's generated help.
 std::optional<usage_error> parse(int argc, char** argv, arguments& a) {
-  const std::vector<std::string_view> valued = {"--url",   "--token", "--cacert", "--timeout", "--type",
-                                                "--group", "--user",  "--since",  "--limit",   "--after"};
-  for (int i = 1; i < argc; ++i) {
-    std::string_view arg = argv[i];
-    if (arg == "-h" || arg == "--help") {
-      a.help = true;
-      continue;
-    }
-    if (arg == "--json") {
-      a.json = true;
-      continue;
-    }
-    if (arg == "--insecure") {
-      a.insecure = true;
-      continue;
-    }
-    if (arg == "--follow" || arg == "-f") {
-      a.follow = true;
-      continue;
-    }
-    if (!arg.starts_with("-") || arg == "-") {
-      a.positional.emplace_back(arg);
-      continue;
-    }
-    std::string name(arg);
-    std::optional<std::string> value;
-    if (const auto eq = arg.find('='); eq != std::string_view::npos) {
-      name = std::string(arg.substr(0, eq));
-      value = std::string(arg.substr(eq + 1));
-    }
-    if (std::find(valued.begin(), valued.end(), name) == valued.end()) return usage_error{"unknown option " + name};
-    if (!value) {
-      if (i + 1 >= argc) return usage_error{name + " needs a value"};
-      value = argv[++i];
-    }
-    if (name == "--url")
-      a.url = *value;
-    else if (name == "--token")
-      a.token = *value;
-    else if (name == "--cacert")
-      a.cacert = *value;
-    else if (name == "--timeout") {
-      if (!all_digits(*value) || std::stoul(*value) == 0 || std::stoul(*value) > 3600)
-        return usage_error{"--timeout must be a number of seconds from 1 to 3600"};
-      a.timeout_s = static_cast<unsigned>(std::stoul(*value));
-    } else {
-      const auto key = name.substr(2);
-      if ((key == "since" || key == "limit") && !all_digits(*value))
-        return usage_error{name + " must be a non-negative number, not '" + *value + "'"};
-      if (value->empty()) return usage_error{name + " needs a value"};
-      a.filters[key] = *value;
-    }
+  CLI::App app{"", "sealcastctl"};
+  app.set_help_flag();
+  app.allow_extras();  // unknown options are reported below, as "unknown option --name"
+  // A value option given twice keeps the last, as a shell alias plus an explicit flag expects.
+  auto last = [](CLI::Option* o) { o->multi_option_policy(CLI::MultiOptionPolicy::TakeLast); };
+  std::string token, timeout;
+  last(app.add_option("--url", a.url));
+  last(app.add_option("--token", token));
+  last(app.add_option("--cacert", a.cacert));
+  last(app.add_option("--timeout", timeout));
+  std::map<std::string, std::string> filters;
+  for (const char* key : {"type", "group", "user", "since", "limit", "after"})
+    last(app.add_option(std::string("--") + key, filters[key]));
+  app.add_flag("-h,--help", a.help);
+  app.add_flag("--json", a.json);
+  app.add_flag("--insecure", a.insecure);
+  app.add_flag("-f,--follow", a.follow);
+  app.add_option("command", a.positional);
+  try {
+    app.parse(argc, argv);
+  } catch (const CLI::ArgumentMismatch& e) {
+    // "--url: 1 required TEXT missing": the value is missing (or empty, as in --url=).
+    const std::string_view what = e.what();
+    return usage_error{std::string(what.substr(0, what.find(':'))) + " needs a value"};
+  } catch (const CLI::ParseError& e) {
+    return usage_error{e.what()};
+  }
+  if (const auto extras = app.remaining(); !extras.empty()) {
+    const std::string& arg = extras.front();
+    return usage_error{"unknown option " + arg.substr(0, arg.find('='))};
+  }
+  if (app.count("--token") > 0) a.token = token;
+  if (app.count("--timeout") > 0) {
+    if (!all_digits(timeout) || std::stoul(timeout) == 0 || std::stoul(timeout) > 3600)
+      return usage_error{"--timeout must be a number of seconds from 1 to 3600"};
+    a.timeout_s = static_cast<unsigned>(std::stoul(timeout));
+  }
+  for (const auto& [key, value] : filters) {
+    if (app.count("--" + key) == 0) continue;
+    if ((key == "since" || key == "limit") && !all_digits(value))
+      return usage_error{"--" + key + " must be a non-negative number, not '" + value + "'"};
+    a.filters[key] = value;
   }
   return std::nullopt;
 }
