@@ -14,7 +14,7 @@
 #include <vector>
 
 #include "actors/admin_queries.hpp"
-#include "broker/connection.hpp"
+#include "gateway/connection.hpp"
 #include "common/bytes.hpp"
 #include "persistence/records.hpp"
 #include "protocol/client_frames.hpp"

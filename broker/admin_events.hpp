@@ -12,7 +12,7 @@
 
 #include "actors/services.hpp"
 #include "broker/admin_support.hpp"
-#include "broker/http_server.hpp"
+#include "gateway/http_server.hpp"
 #include "persistence/records.hpp"
 
 namespace sealcast::broker::admin {

@@ -3,7 +3,7 @@
 #include <memory>
 
 #include "actors/services.hpp"
-#include "broker/http_server.hpp"
+#include "gateway/http_server.hpp"
 
 namespace sealcast::broker {
 

@@ -18,7 +18,7 @@
 #include <vector>
 
 #include "actors/services.hpp"
-#include "broker/http_server.hpp"
+#include "gateway/http_server.hpp"
 #include "common/bytes.hpp"
 #include "common/error.hpp"
 

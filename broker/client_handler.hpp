@@ -7,7 +7,7 @@
 #include <unordered_map>
 
 #include "actors/services.hpp"
-#include "broker/connection.hpp"
+#include "gateway/connection.hpp"
 #include "common/bytes.hpp"
 #include "protocol/client_frames.hpp"
 

@@ -1,6 +1,6 @@
 #pragma once
 
-#include "broker/http_server.hpp"
+#include "gateway/http_server.hpp"
 
 namespace sealcast::broker {
 

@@ -29,7 +29,7 @@
 
 #include "actors/services.hpp"
 #include "broker/admin_routes.hpp"
-#include "broker/http_server.hpp"
+#include "gateway/http_server.hpp"
 #include "common/log.hpp"
 #include "fuzz/fuzz_check.hpp"
 #include "persistence/store.hpp"

@@ -1,7 +1,7 @@
-// The connections-per-address bookkeeping of the gateway (broker/detail/address_limits.hpp),
+// The connections-per-address bookkeeping of the gateway (gateway/detail/address_limits.hpp),
 // without sockets: address keys, the three checks, and what the wrapped handler sees.
 
-#include "broker/detail/address_limits.hpp"
+#include "gateway/detail/address_limits.hpp"
 
 #include <catch2/catch_test_macros.hpp>
 

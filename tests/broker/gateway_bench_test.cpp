@@ -3,7 +3,7 @@
 // The clients run in a forked child process over raw sockets, so that the gateway process's RSS
 // growth is the gateway's alone (and each process stays under its descriptor limit).
 
-#include "broker/gateway.hpp"
+#include "gateway/gateway.hpp"
 
 #include <catch2/catch_test_macros.hpp>
 

@@ -1,6 +1,6 @@
 // The client gateway against real sockets on 127.0.0.1, with an echo handler.
 
-#include "broker/gateway.hpp"
+#include "gateway/gateway.hpp"
 
 #include <catch2/catch_test_macros.hpp>
 

@@ -1,6 +1,6 @@
 // The admin HTTP server against real sockets on 127.0.0.1.
 
-#include "broker/http_server.hpp"
+#include "gateway/http_server.hpp"
 
 #include <catch2/catch_test_macros.hpp>
 

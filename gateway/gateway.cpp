@@ -1,7 +1,7 @@
 // The gateway's listener and the HTTP phase of each client connection: TLS handshake, the
 // request that asks for the upgrade (or a health probe), then the hand-off to ws_session.cpp.
 
-#include "broker/gateway.hpp"
+#include "gateway/gateway.hpp"
 
 #include <algorithm>
 #include <chrono>
@@ -18,8 +18,8 @@
 #include <boost/beast/http/write.hpp>
 #include <boost/beast/websocket/rfc6455.hpp>
 
-#include "broker/detail/net.hpp"
-#include "broker/detail/ws_session.hpp"
+#include "gateway/detail/net.hpp"
+#include "gateway/detail/ws_session.hpp"
 #include "common/asio_nothrow.hpp"
 
 namespace sealcast::broker {

@@ -22,9 +22,9 @@
 #include <boost/url/parse.hpp>
 #include <openssl/crypto.h>
 
-#include "broker/detail/http_exchange.hpp"
-#include "broker/detail/http_server_state.hpp"
-#include "broker/detail/net.hpp"
+#include "gateway/detail/http_exchange.hpp"
+#include "gateway/detail/http_server_state.hpp"
+#include "gateway/detail/net.hpp"
 #include "common/asio_nothrow.hpp"
 #include "common/log.hpp"
 

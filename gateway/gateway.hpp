@@ -11,8 +11,8 @@
 #include <span>
 #include <string>
 
-#include "broker/connection.hpp"
-#include "broker/endpoint.hpp"
+#include "gateway/connection.hpp"
+#include "gateway/endpoint.hpp"
 #include "common/error.hpp"
 
 namespace sealcast::broker {

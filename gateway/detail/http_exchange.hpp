@@ -7,7 +7,7 @@
 #include <memory>
 #include <string>
 
-#include "broker/http_server.hpp"
+#include "gateway/http_server.hpp"
 
 namespace sealcast::broker::detail {
 

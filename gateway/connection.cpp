@@ -1,4 +1,4 @@
-#include "broker/connection.hpp"
+#include "gateway/connection.hpp"
 
 namespace sealcast::broker {
 

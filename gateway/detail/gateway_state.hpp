@@ -11,9 +11,9 @@
 #include <boost/asio/io_context.hpp>
 #include <boost/asio/ssl/context.hpp>
 
-#include "broker/detail/address_limits.hpp"
-#include "broker/detail/live_set.hpp"
-#include "broker/gateway.hpp"
+#include "gateway/detail/address_limits.hpp"
+#include "gateway/detail/live_set.hpp"
+#include "gateway/gateway.hpp"
 
 namespace sealcast::broker::detail {
 

@@ -11,7 +11,7 @@
 // Fan-out reaches a shard once per batch (io_shard::post): frames for all its connections are
 // queued, then their writers start from one task, so frames due together leave in one write.
 
-#include "broker/detail/ws_session.hpp"
+#include "gateway/detail/ws_session.hpp"
 
 #include <algorithm>
 #include <chrono>
@@ -30,7 +30,7 @@
 #include <boost/beast/websocket.hpp>
 #include <boost/beast/websocket/ssl.hpp>
 
-#include "broker/detail/net.hpp"
+#include "gateway/detail/net.hpp"
 #include "common/asio_nothrow.hpp"
 #include "common/log.hpp"
 

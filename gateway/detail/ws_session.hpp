@@ -10,7 +10,7 @@
 #include <boost/beast/http/string_body.hpp>
 #include <boost/beast/ssl/ssl_stream.hpp>
 
-#include "broker/detail/gateway_state.hpp"
+#include "gateway/detail/gateway_state.hpp"
 
 namespace sealcast::broker::detail {
 

@@ -15,7 +15,7 @@
 #include <utility>
 #include <vector>
 
-#include "broker/endpoint.hpp"
+#include "gateway/endpoint.hpp"
 #include "common/error.hpp"
 
 namespace sealcast::broker {

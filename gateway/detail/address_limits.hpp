@@ -13,7 +13,7 @@
 #include <unordered_map>
 #include <unordered_set>
 
-#include "broker/connection.hpp"
+#include "gateway/connection.hpp"
 
 namespace sealcast::broker::detail {
 

@@ -11,9 +11,9 @@
 #include <boost/asio/ip/tcp.hpp>
 #include <boost/asio/ssl/context.hpp>
 
-#include "broker/detail/http_router.hpp"
-#include "broker/detail/live_set.hpp"
-#include "broker/http_server.hpp"
+#include "gateway/detail/http_router.hpp"
+#include "gateway/detail/live_set.hpp"
+#include "gateway/http_server.hpp"
 
 namespace sealcast::broker::detail {
 

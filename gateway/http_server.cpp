@@ -1,7 +1,7 @@
 // The admin server's listener, start and stop, and its Host/Origin allow-list. Sessions are in
 // http_session.cpp.
 
-#include "broker/http_server.hpp"
+#include "gateway/http_server.hpp"
 
 #include <algorithm>
 #include <cctype>
@@ -9,8 +9,8 @@
 
 #include <boost/asio/ip/address.hpp>
 
-#include "broker/detail/http_server_state.hpp"
-#include "broker/detail/net.hpp"
+#include "gateway/detail/http_server_state.hpp"
+#include "gateway/detail/net.hpp"
 
 namespace sealcast::broker {
 

@@ -1,4 +1,4 @@
-#include "broker/detail/http_router.hpp"
+#include "gateway/detail/http_router.hpp"
 
 namespace sealcast::broker::detail {
 namespace {

@@ -16,7 +16,7 @@
 #include <boost/asio/ip/tcp.hpp>
 #include <boost/asio/ssl/context.hpp>
 
-#include "broker/endpoint.hpp"
+#include "gateway/endpoint.hpp"
 #include "common/error.hpp"
 
 namespace sealcast::broker::detail {

@@ -8,7 +8,7 @@
 #include <string_view>
 #include <vector>
 
-#include "broker/http_server.hpp"
+#include "gateway/http_server.hpp"
 
 namespace sealcast::broker::detail {
 

@@ -1,4 +1,4 @@
-#include "broker/detail/http_exchange.hpp"
+#include "gateway/detail/http_exchange.hpp"
 
 #include <algorithm>
 #include <cctype>

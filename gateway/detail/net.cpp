@@ -1,4 +1,4 @@
-#include "broker/detail/net.hpp"
+#include "gateway/detail/net.hpp"
 
 #include <chrono>
 #include <charconv>
