@@ -126,7 +126,10 @@ int main(int argc, char** argv) {
 
   caf::actor_system_config caf_cfg;
   const auto workers = cfg.broker.worker_threads ? cfg.broker.worker_threads
-                                                 : usable_cpus();
+                                                 : std::max(2u, usable_cpus());
+  // At least two: measured pinned to one core (bench/README.md), two workers take the 100 groups
+  // x 10 shape from 27k to 41k deliveries/s and cost the 1 -> 1000 shape nothing; more workers
+  // than usable CPUs only fight over the sharing policy's queue.
   caf_cfg.set("scheduler.max-threads", static_cast<std::size_t>(workers));
   // The work-stealing policy polls: after ~25 ms without work its workers sleep 10 ms between
   // polls, so a message from an io thread can wait that long per actor hop. The sharing policy

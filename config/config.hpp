@@ -18,7 +18,7 @@ namespace sealcast {
 /// [broker]: where the broker keeps its state and how many CAF workers it runs.
 struct broker_config {
   std::string data_dir = "./data";   ///< RocksDB directory and the broker's key
-  std::uint32_t worker_threads = 0;  ///< CAF scheduler threads; 0 = one per usable CPU
+  std::uint32_t worker_threads = 0;  ///< CAF scheduler threads; 0 = usable CPUs, at least 2
 
   friend bool operator==(const broker_config&, const broker_config&) = default;
 };

@@ -149,7 +149,7 @@ const std::vector<key_spec>& table() {
       text_key<&C::broker, &bc::data_dir>("broker", "data_dir",
           "RocksDB directory and the broker's key.", {.non_empty = true}),
       int_key<&C::broker, &bc::worker_threads>("broker", "worker_threads", 0, 1024,
-          "CAF scheduler threads; 0 = one per usable CPU (the affinity mask)."),
+          "CAF scheduler threads; 0 = one per usable CPU (the affinity mask), at least 2."),
 
       text_key<&C::gateway, &gc::listen>("gateway", "listen",
           "Client WebSocket listener, HOST:PORT ([::1]:7800 for IPv6; port 0 = any free port).",
