@@ -220,7 +220,7 @@ void group_state::run_pumps() {
     m->pump_queued = false;
     if (!m->conns.empty()) pump_now(*m);
   }
-  out.flush();
+  staged.flush();
 }
 
 void group_state::pump_now(member_state& m) {
@@ -259,7 +259,7 @@ bool group_state::pump_stream(member_state& m, const connection_ptr& conn) {
       if (e->epoch < st.start_epoch &&
           std::find(st.keys_sent.begin(), st.keys_sent.end(), e->epoch) == st.keys_sent.end()) {
         if (auto k = key_frame(e->epoch, user)) {
-          const auto r = conn->offer(k, out);
+          const auto r = conn->offer(k, staged);
           if (r != broker::connection::offer_result::sent) {
             blocked(r);
             break;
@@ -268,7 +268,7 @@ bool group_state::pump_stream(member_state& m, const connection_ptr& conn) {
         st.keys_sent.push_back(e->epoch);
       }
       if (auto f = frame_of(*e)) {
-        const auto r = conn->offer(f, out);
+        const auto r = conn->offer(f, staged);
         if (r != broker::connection::offer_result::sent) {
           blocked(r);
           break;
@@ -345,7 +345,7 @@ void group_state::on_online(const id16& user, const connection_ptr& conn, bool r
   }
   // At once, not at the next pump: the directory sends the direct backlog after the groups'.
   pump_now(*m);
-  out.flush();
+  staged.flush();
   // A client-custody group waiting for an admin who was offline: ask this one.
   if (rec.custody == persistence::key_custody::client && rec.pending_epoch != 0 && !rekey_asked && is_admin(user))
     ask_rekey();

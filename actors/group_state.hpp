@@ -111,11 +111,11 @@ struct group_state {
   bool loaded = false;
 
   // Fan-out: members whose streams run at the next pump_atom, and the frames staged for their
-  // connections, handed to each io shard in one post when the pumps have run. Publishes that
+  // connections (`staged`), handed to each io shard in one post when the pumps have run. Publishes that
   // became durable in one group commit therefore reach each connection as one write.
   std::vector<id16> pumps;
   bool pump_scheduled = false;
-  broker::outbox out;
+  broker::outbox staged;
 
   // Writes in flight: what to do when each becomes durable.
   std::uint64_t next_token = 0;
@@ -183,7 +183,7 @@ struct group_state {
   /// stream_ready.
   /// Queues `m`'s streams for the next pump_atom (run_pumps), where they run together.
   void pump(member_state& m);
-  /// Offers `m`'s connections what is due now (staged in `out`: flush it after).
+  /// Offers `m`'s connections what is due now (staged in `staged`: flush it after).
   void pump_now(member_state& m);
   /// pump_atom: runs the queued pumps and hands the staged frames to the shards.
   void run_pumps();
