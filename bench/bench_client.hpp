@@ -36,8 +36,9 @@ using ws_connection = sealcast::client::detail::ws_connection;
 // ratchets derived from it (own chain for publishing, a receiver chain per sender on first use).
 // The bench does not replay the member-set chain of section 6.6: it measures the broker, and the
 // test client (tests/support) checks the chain. What a scenario does with messages, keys and
-// rekey requests it says through client_hooks. A bench_client lives on one executor (a strand
-// when the bench runs several threads): call it only from there, e.g. through on_client().
+// rekey requests it says through client_hooks. A bench_client lives on one executor (an
+// io_context run by one thread, bench_context::next_executor()): call it only from there, e.g.
+// through on_client().
 
 namespace sealcast::bench {
 
