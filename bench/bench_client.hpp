@@ -66,7 +66,8 @@ using reply_handler = std::function<void(reply&&)>;
 class client_hooks {
  public:
   virtual ~client_hooks() = default;
-  /// A group message delivery.
+  /// A group message delivery. The hook may move from `m` (the client reuses the frame's
+  /// buffers when it gets them back).
   virtual void on_message(bench_client& c, protocol::server::message& m, std::uint64_t recv_ns) {
     (void)c, (void)m, (void)recv_ns;
   }
@@ -161,6 +162,7 @@ class bench_client : public std::enable_shared_from_this<bench_client> {
   std::uint64_t next_rid_ = 0;
   std::unordered_map<std::uint64_t, reply_handler> pending_;
   std::map<std::pair<id16, std::uint64_t>, epoch_key> keys_;
+  std::vector<protocol::server::message> lean_;  ///< the fast path's frames, buffers reused
   std::vector<boost::asio::steady_timer*> waiters_;  ///< woken after each message and at the end
   client_counters counters_;
 };

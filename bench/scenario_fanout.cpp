@@ -102,21 +102,26 @@ class member_hooks final : public client_hooks {
     ctx.sender = m.sender;
     ctx.index = m.index;
     ctx.alg = m.alg;
-    const crypto::sealed_message sealed{std::move(m.nonce), std::move(m.ct), bytes(m.sig.begin(), m.sig.end())};
-    if (o_.verify && !crypto::verify_message_sig(sender->second, ctx, sealed)) {
-      st_.verify_failures.fetch_add(1, std::memory_order_relaxed);
-      return std::nullopt;
-    }
+    // The frame's buffers go into the sealed message and come back afterwards (the client
+    // reuses them for the next frame); the signature buffer is this member's own.
+    sig_.assign(m.sig.begin(), m.sig.end());
+    crypto::sealed_message sealed{std::move(m.nonce), std::move(m.ct), std::move(sig_)};
+    auto sent = open_sealed(c, m, ctx, sealed, sender->second);
+    m.nonce = std::move(sealed.nonce);
+    m.ct = std::move(sealed.ct);
+    sig_ = std::move(sealed.sig);
+    if (!sent) st_.verify_failures.fetch_add(1, std::memory_order_relaxed);
+    return sent;
+  }
+
+  std::optional<std::uint64_t> open_sealed(bench_client& c, const protocol::server::message& m,
+                                           const crypto::message_context& ctx, const crypto::sealed_message& sealed,
+                                           const bytes& sign_pk) {
+    if (o_.verify && !crypto::verify_message_sig(sign_pk, ctx, sealed)) return std::nullopt;
     auto key = c.take_message_key(m.group, m.epoch, m.sender, m.index);
-    if (!key) {
-      st_.verify_failures.fetch_add(1, std::memory_order_relaxed);
-      return std::nullopt;
-    }
+    if (!key) return std::nullopt;
     auto pt = crypto::decrypt_message(*key, ctx, sealed);
-    if (!pt || pt->size() < 8) {
-      st_.verify_failures.fetch_add(1, std::memory_order_relaxed);
-      return std::nullopt;
-    }
+    if (!pt || pt->size() < 8) return std::nullopt;
     return get_u64be(pt->data());
   }
 
@@ -124,6 +129,7 @@ class member_hooks final : public client_hooks {
   const bench_options& o_;
   const sender_keys& senders_;
   id16 group_;
+  bytes sig_;
   std::uint64_t last_seq_ = 0;
   std::uint64_t acked_seq_ = 0;
 };
