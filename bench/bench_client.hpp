@@ -36,8 +36,9 @@ using ws_connection = sealcast::client::detail::ws_connection;
 // ratchets derived from it (own chain for publishing, a receiver chain per sender on first use).
 // The bench does not replay the member-set chain of section 6.6: it measures the broker, and the
 // test client (tests/support) checks the chain. What a scenario does with messages, keys and
-// rekey requests it says through client_hooks. A bench_client lives on one executor (a strand
-// when the bench runs several threads): call it only from there, e.g. through on_client().
+// rekey requests it says through client_hooks. A bench_client lives on one executor (an
+// io_context run by one thread, bench_context::next_executor()): call it only from there, e.g.
+// through on_client().
 
 namespace sealcast::bench {
 
@@ -65,7 +66,8 @@ using reply_handler = std::function<void(reply&&)>;
 class client_hooks {
  public:
   virtual ~client_hooks() = default;
-  /// A group message delivery.
+  /// A group message delivery. The hook may move from `m` (the client reuses the frame's
+  /// buffers when it gets them back).
   virtual void on_message(bench_client& c, protocol::server::message& m, std::uint64_t recv_ns) {
     (void)c, (void)m, (void)recv_ns;
   }
@@ -160,6 +162,7 @@ class bench_client : public std::enable_shared_from_this<bench_client> {
   std::uint64_t next_rid_ = 0;
   std::unordered_map<std::uint64_t, reply_handler> pending_;
   std::map<std::pair<id16, std::uint64_t>, epoch_key> keys_;
+  std::vector<protocol::server::message> lean_;  ///< the fast path's frames, buffers reused
   std::vector<boost::asio::steady_timer*> waiters_;  ///< woken after each message and at the end
   client_counters counters_;
 };

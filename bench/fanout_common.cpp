@@ -72,7 +72,10 @@ void fanout_parameters(report& out, const bench_options& o) {
   if (!o.rate) out.param("window", double(o.window));
   out.param("warmup_s", o.warmup_s);
   out.param("duration_s", o.duration_s);
-  if (o.kind == target_kind::sealcast) out.param("ack_every", double(o.ack_every));
+  if (o.kind == target_kind::sealcast) {
+    out.param("ack_every", double(o.ack_every));
+    out.param("ack_delay_ms", double(o.ack_delay_ms));
+  }
   out.param("verify", o.verify);
   out.param("alg", std::string(protocol::to_string(o.alg)));
   out.param("threads", double(o.threads));

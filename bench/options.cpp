@@ -193,6 +193,8 @@ result<bench_options> parse_options(const std::vector<std::string>& args) {
       st = number(o.drain_s, 0, 600);
     else if (key == "--ack-every")
       st = number(o.ack_every, 1, 1000000);
+    else if (key == "--ack-delay-ms")
+      st = number(o.ack_delay_ms, 1, 60000);
     else if (key == "--max-outstanding")
       st = number(o.max_outstanding, 1, 10000000);
     else if (key == "--alg") {
@@ -280,6 +282,7 @@ fanout: G publishers each create a group of M members and publish encrypted, sig
   --rate N|max (1000)      total publishes/s (open loop), or closed loop with --window W (64)
   --warmup S (2)  --duration S (10)  --drain S (10)
   --ack-every N (32)       recipients ack cumulatively every N messages (and when idle)
+  --ack-delay-ms MS (20)   and at least every MS ms what is left unacked (one sweep per thread)
   --no-verify              recipients decrypt but skip the Ed25519 signature check
   --all-publish            every member publishes: G groups of M members (owner included), each
                            publish reaches the M-1 others; --rate is the total over G*M publishers

@@ -66,6 +66,7 @@ struct bench_options {
   double duration_s = 10;
   double drain_s = 10;  ///< after the run: time allowed for outstanding acks and deliveries
   unsigned ack_every = 32;
+  unsigned ack_delay_ms = 20;  ///< members ack what is left unacked at least this often (one sweep per thread)
   bool verify = true;  ///< false: decrypt only (the send time is in the plaintext), no signature check
   aead_alg alg = aead_alg::aes_256_gcm;
   std::size_t max_outstanding = 20000;  ///< open loop: a publisher that far behind waits

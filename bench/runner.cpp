@@ -61,6 +61,8 @@ bench_context::~bench_context() = default;
 
 asio::any_io_executor bench_context::make_strand() { return asio::make_strand(impl_->next()); }
 
+asio::any_io_executor bench_context::next_executor() { return impl_->next().get_executor(); }
+
 void bench_context::plan_connections(std::size_t n) {
   sources_.clear();
   unsigned k = options_.source_addrs;
@@ -84,7 +86,7 @@ void bench_context::set_progress(std::function<std::string(double)> line) {
 void bench_context::keep(std::shared_ptr<void> state) { impl_->kept.push_back(std::move(state)); }
 
 std::shared_ptr<bench_client> bench_context::make_client(client_hooks* hooks) {
-  return std::make_shared<bench_client>(make_strand(), crypto::identity::generate(), hooks);
+  return std::make_shared<bench_client>(next_executor(), crypto::identity::generate(), hooks);
 }
 
 status bench_context::run(const std::function<asio::awaitable<status>(bench_context&, report&)>& scenario,

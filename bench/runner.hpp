@@ -38,6 +38,9 @@ class bench_context {
   [[nodiscard]] const bench_options& options() const noexcept { return options_; }
   /// A new strand for one client, on the next thread's io_context (round-robin).
   [[nodiscard]] boost::asio::any_io_executor make_strand();
+  /// The next thread's io_context itself (round-robin), no strand: each io_context is run by
+  /// exactly one thread, so what is posted to it is already serialized.
+  [[nodiscard]] boost::asio::any_io_executor next_executor();
 
   /// Tells the context how many connections the scenario will open, to decide whether to
   /// spread them over several source addresses (--source-addrs, or 8 above 2000 connections).
@@ -51,7 +54,7 @@ class bench_context {
   /// Called from the ticker's strand: read shared state through atomics only.
   void set_progress(std::function<std::string(double elapsed_s)> line);
 
-  /// A new identity and client on its own strand.
+  /// A new identity and client on the next thread's io_context (next_executor(): no strand).
   [[nodiscard]] std::shared_ptr<bench_client> make_client(client_hooks* hooks);
 
   /// Keeps `state` alive until the io_contexts' threads have stopped: scenario state that

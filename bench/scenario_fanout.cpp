@@ -4,6 +4,7 @@
 // that stalls is charged for the messages that queued behind the stall (no coordinated omission).
 // The send time travels in the first 8 bytes of the plaintext (steady clock, same machine).
 
+#include <algorithm>
 #include <unordered_map>
 
 #include <boost/asio/co_spawn.hpp>
@@ -22,7 +23,6 @@ namespace sealcast::bench {
 namespace {
 
 namespace asio = boost::asio;
-constexpr auto ack_flush_period = std::chrono::milliseconds(20);
 
 /// A publisher's hooks: it only needs to know that its key arrived.
 class publisher_hooks final : public client_hooks {
@@ -43,7 +43,7 @@ class publisher_hooks final : public client_hooks {
 using sender_keys = std::unordered_map<id16, bytes, id16_hash>;
 
 /// A member: order check, signature and decryption, latency, cumulative acks. Runs on its
-/// client's strand only, so its own state needs no locking.
+/// client's thread only (its io_context's), so its own state needs no locking.
 class member_hooks final : public client_hooks {
  public:
   member_hooks(fanout_stats& st, const bench_options& o, const sender_keys& senders)
@@ -97,21 +97,26 @@ class member_hooks final : public client_hooks {
     ctx.sender = m.sender;
     ctx.index = m.index;
     ctx.alg = m.alg;
-    const crypto::sealed_message sealed{std::move(m.nonce), std::move(m.ct), bytes(m.sig.begin(), m.sig.end())};
-    if (o_.verify && !crypto::verify_message_sig(sender->second, ctx, sealed)) {
-      st_.verify_failures.fetch_add(1, std::memory_order_relaxed);
-      return std::nullopt;
-    }
+    // The frame's buffers go into the sealed message and come back afterwards (the client
+    // reuses them for the next frame); the signature buffer is this member's own.
+    sig_.assign(m.sig.begin(), m.sig.end());
+    crypto::sealed_message sealed{std::move(m.nonce), std::move(m.ct), std::move(sig_)};
+    auto sent = open_sealed(c, m, ctx, sealed, sender->second);
+    m.nonce = std::move(sealed.nonce);
+    m.ct = std::move(sealed.ct);
+    sig_ = std::move(sealed.sig);
+    if (!sent) st_.verify_failures.fetch_add(1, std::memory_order_relaxed);
+    return sent;
+  }
+
+  std::optional<std::uint64_t> open_sealed(bench_client& c, const protocol::server::message& m,
+                                           const crypto::message_context& ctx, const crypto::sealed_message& sealed,
+                                           const bytes& sign_pk) {
+    if (o_.verify && !crypto::verify_message_sig(sign_pk, ctx, sealed)) return std::nullopt;
     auto key = c.take_message_key(m.group, m.epoch, m.sender, m.index);
-    if (!key) {
-      st_.verify_failures.fetch_add(1, std::memory_order_relaxed);
-      return std::nullopt;
-    }
+    if (!key) return std::nullopt;
     auto pt = crypto::decrypt_message(*key, ctx, sealed);
-    if (!pt || pt->size() < 8) {
-      st_.verify_failures.fetch_add(1, std::memory_order_relaxed);
-      return std::nullopt;
-    }
+    if (!pt || pt->size() < 8) return std::nullopt;
     return get_u64be(pt->data());
   }
 
@@ -119,12 +124,13 @@ class member_hooks final : public client_hooks {
   const bench_options& o_;
   const sender_keys& senders_;
   id16 group_;
+  bytes sig_;
   std::uint64_t last_seq_ = 0;
   std::uint64_t acked_seq_ = 0;
 };
 
 /// One publisher and its group: seals with its client's own ratchet, and a publish is answered
-/// by the broker's ok (stored, and with storage.sync synced) or error. On its client's strand only.
+/// by the broker's ok (stored, and with storage.sync synced) or error. On its client's thread only.
 class sealcast_publisher final : public paced_publisher {
  public:
   sealcast_publisher(std::shared_ptr<bench_client> c, const bench_options& o)
@@ -178,13 +184,23 @@ class sealcast_publisher final : public paced_publisher {
   std::uint64_t epoch_ = 0;
 };
 
-/// Acks on a timer what the count-based acks left over.
-asio::awaitable<void> ack_flusher(std::shared_ptr<bench_client> c, member_hooks& h, fanout_stats& st) {
-  while (c->is_open() && !st.stop_acks.load(std::memory_order_relaxed)) {
-    co_await sleep_for(ack_flush_period);
-    h.ack(*c);
+/// The members whose clients run on one io_context (one thread).
+struct ack_sweep_set {
+  std::vector<std::pair<std::shared_ptr<bench_client>, member_hooks*>> members;
+};
+
+/// Acks, every --ack-delay-ms, what the count-based acks left over: one timer per io thread that
+/// sweeps that thread's members (rather than a timer per member re-armed every period). Runs on
+/// the io_context of its members, the only thread that touches their state.
+asio::awaitable<void> ack_sweeper(std::shared_ptr<ack_sweep_set> set, fanout_stats& st,
+                                  std::chrono::milliseconds period) {
+  while (!st.stop_acks.load(std::memory_order_relaxed)) {
+    co_await sleep_for(period);
+    for (auto& [c, h] : set->members)
+      if (c->is_open()) h->ack(*c);
   }
-  h.ack(*c);
+  for (auto& [c, h] : set->members)
+    if (c->is_open()) h->ack(*c);
 }
 
 }  // namespace
@@ -256,9 +272,16 @@ asio::awaitable<status> run_fanout(bench_context& ctx, report& out) {
     co_return error{errc::internal, "only " + std::to_string(st.keys.load()) + " of " + std::to_string(total) +
                                         " clients received the group key"};
 
+  // One ack sweep per io thread over the members whose clients run there.
+  const auto ack_period = std::chrono::milliseconds(o.ack_delay_ms);
+  std::vector<std::pair<asio::any_io_executor, std::shared_ptr<ack_sweep_set>>> sweeps;
   for (std::size_t i = 0; i < clients.size(); ++i) {
-    if (run->members[i]) asio::co_spawn(clients[i]->executor(), ack_flusher(clients[i], *run->members[i], st), asio::detached);
+    if (!run->members[i]) continue;
+    auto it = std::find_if(sweeps.begin(), sweeps.end(), [&](auto& s) { return s.first == clients[i]->executor(); });
+    if (it == sweeps.end()) it = sweeps.insert(sweeps.end(), {clients[i]->executor(), std::make_shared<ack_sweep_set>()});
+    it->second->members.emplace_back(clients[i], run->members[i]);
   }
+  for (auto& [ex, set] : sweeps) asio::co_spawn(ex, ack_sweeper(set, st, ack_period), asio::detached);
   const auto start = open_run_window(st, o);
   const double per_publisher = o.rate ? *o.rate / static_cast<double>(pubs.size()) : 0;
   for (std::size_t i = 0; i < pubs.size(); ++i)
@@ -268,7 +291,7 @@ asio::awaitable<status> run_fanout(bench_context& ctx, report& out) {
                    asio::detached);
   const auto [cpu, drained] = co_await measure_and_drain(st, o, pubs.size(), recipients);
   st.stop_acks = true;
-  co_await sleep_for(2 * ack_flush_period);  // the flushers send their last acks
+  co_await sleep_for(2 * ack_period);  // the sweeps send their last acks
   st.phase = "close";
   st.closing = true;
   co_await close_all(clients, std::chrono::seconds(5));
