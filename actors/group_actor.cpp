@@ -116,12 +116,9 @@ caf::behavior group_behavior(group_actor_t* self) {
           return;
         }
         // The scheduler read the stored record: the epoch may have rotated since.
-        if (r.reason == rotation_by_age) {
-          const auto& rc = self->state.rec;
-          const auto max_age_ms =
-              static_cast<std::uint64_t>(self->state.svc->cfg.pubsub.key_rotation_interval.count()) * 1000;
-          if (rc.epoch == 0 || rc.pending_epoch != 0 || now_ms() < rc.epoch_created_ms + max_age_ms) return;
-        }
+        if (r.reason == rotation_by_age &&
+            !epoch_aged(self->state.rec, self->state.svc->cfg.pubsub.key_rotation_interval, now_ms()))
+          return;
         self->state.rotate(r);
       },
       [self](deadline_atom, std::uint64_t epoch) { self->state.on_rekey_deadline(epoch); },

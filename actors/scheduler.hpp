@@ -3,9 +3,12 @@
 #include <caf/actor.hpp>
 #include <caf/actor_system.hpp>
 
+#include <chrono>
+#include <cstdint>
 #include <memory>
 
 #include "actors/services.hpp"
+#include "persistence/records.hpp"
 
 namespace sealcast::actors {
 
@@ -19,5 +22,13 @@ namespace sealcast::actors {
 
 /// The reason the scheduler gives, which makes a group check its epoch's age first.
 inline constexpr const char* rotation_by_age = "age";
+
+/// Whether `g`'s current epoch is due for rotation by age at `now_ms`: keyed, no rekey pending,
+/// and older than `max_age`. The scheduler asks it of the stored record, the group of its own.
+[[nodiscard]] inline bool epoch_aged(const persistence::group_record& g, std::chrono::seconds max_age,
+                                     std::uint64_t now_ms) noexcept {
+  return g.epoch != 0 && g.pending_epoch == 0 &&
+         now_ms >= g.epoch_created_ms + static_cast<std::uint64_t>(max_age.count()) * 1000;
+}
 
 }  // namespace sealcast::actors
