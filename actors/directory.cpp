@@ -26,17 +26,11 @@ namespace {
 
 namespace pc = protocol::client;
 
-/// A loaded group actor and how many messages the directory has sent it: the group asks to be
-/// unloaded with the count it has received, so neither side can lose a message in flight.
-struct loaded_group {
-  caf::actor actor;
-  std::uint64_t sent = 0;
-};
-
 struct directory_state {
   static inline const char* name = "sealcast.directory";
   std::shared_ptr<services> svc;
-  std::unordered_map<id16, loaded_group, id16_hash> groups;
+  /// Loaded group actors: the directory alone adds and closes routes (actors/group_routes.hpp).
+  std::unordered_map<id16, std::shared_ptr<group_route>, id16_hash> groups;
   std::unordered_map<id16, std::vector<connection_ptr>, id16_hash> online;
   /// Users seen since start. A user's record is authoritative here from `hello` on, before its
   /// write is committed, so a request naming a user who just connected never misses it.
@@ -66,21 +60,51 @@ const persistence::user_record* find_user(directory_actor* self, const id16& id)
   return &s.users.emplace(id, std::move(*u)).first->second;
 }
 
-/// The group's actor, spawned (and loaded) on first use; null for an unknown group.
-loaded_group* group_actor_of(directory_actor* self, const id16& group) {
+/// The group's route, its actor spawned (and loaded) on first use; null for an unknown group.
+std::shared_ptr<group_route> group_actor_of(directory_actor* self, const id16& group) {
   auto& s = self->state;
   auto it = s.groups.find(group);
-  if (it != s.groups.end()) return &it->second;
+  if (it != s.groups.end()) return it->second;
   if (!s.svc->store->get_group(group)) return nullptr;
   auto a = spawn_group(self->system(), s.svc, group);
-  return &s.groups.emplace(group, loaded_group{a, 0}).first->second;
+  return s.groups.emplace(group, std::make_shared<group_route>(std::move(a))).first->second;
 }
 
-/// Sends to a loaded group actor, counting the message (see loaded_group).
+/// Sends to a loaded group actor, counting the message. A route in `groups` is never closed:
+/// only the directory closes one, and it forgets the route in the same step.
 template <class... Ts>
-void tell(directory_actor* self, loaded_group& g, Ts&&... xs) {
-  ++g.sent;
-  self->send(g.actor, std::forward<Ts>(xs)...);
+void tell(directory_actor* self, group_route& g, Ts&&... xs) {
+  [[maybe_unused]] const bool open = g.count();
+  self->send(g.actor(), std::forward<Ts>(xs)...);
+}
+
+/// Ends the directory's part in a connection's frame that came with a link: once the frame is
+/// forwarded (or answered), the link learns the group's route and stops counting the frame, so
+/// the connection's next frames for the group may go straight to the actor.
+struct link_release {
+  std::shared_ptr<group_link> link;
+  std::shared_ptr<group_route> route;  ///< set once the frame went to the group's actor
+  explicit link_release(std::shared_ptr<group_link> l) : link(std::move(l)) {}
+  link_release(const link_release&) = delete;
+  link_release& operator=(const link_release&) = delete;
+  ~link_release() {
+    if (!link) return;
+    if (route) link->route = std::move(route);
+    link->in_directory.fetch_sub(1, std::memory_order_release);
+  }
+};
+
+/// Forwards a connection's group frame to the group's actor (answering not_found for an unknown
+/// group; an ack has no rid and gets no answer), and hands the route to the frame's link.
+void forward(directory_actor* self, const id16& group, const std::optional<protocol::request_id>& rid,
+             client_request& req, link_release& forwarded) {
+  auto a = group_actor_of(self, group);
+  if (!a) {
+    if (rid) send_error(req.conn, *rid, errc::not_found, "unknown group " + group.hex());
+    return;
+  }
+  tell(self, *a, std::move(req));
+  forwarded.route = std::move(a);
 }
 
 // -- user-level requests ----------------------------------------------------------------------
@@ -128,7 +152,7 @@ void create_group(directory_actor* self, const connection_ptr& conn, const id16&
   g.next_seq = 1;
   g.created_ms = now_ms();
   g.epoch_created_ms = g.created_ms;
-  s.groups.emplace(gid, loaded_group{spawn_new_group(self->system(), s.svc, std::move(c)), 0});
+  s.groups.emplace(gid, std::make_shared<group_route>(spawn_new_group(self->system(), s.svc, std::move(c))));
   quota->keep();
 }
 
@@ -258,11 +282,13 @@ void on_hello(directory_actor* self, hello_done& h) {
       then();
       continue;
     }
-    ++a->sent;
-    self->request(a->actor, std::chrono::seconds(30), backlog_atom::value, presence_change{user, conn, true})
+    [[maybe_unused]] const bool open = a->count();
+    self->request(a->actor(), std::chrono::seconds(30), backlog_atom::value, presence_change{user, conn, true})
         .then([then](bool) { then(); }, [then](caf::error&) { then(); });
   }
   then();
+  // Every group has been told the connection is online: its frames may now go to them directly.
+  if (h.routes) h.routes->ready.store(true, std::memory_order_release);
 }
 
 void on_closed(directory_actor* self, conn_closed& c) {
@@ -279,7 +305,7 @@ void on_closed(directory_actor* self, conn_closed& c) {
   if (!mine) return;
   for (auto& e : *mine) {
     auto g = s.groups.find(e.group);
-    if (g != s.groups.end()) tell(self, g->second, presence_change{c.user, c.conn, false});
+    if (g != s.groups.end()) tell(self, *g->second, presence_change{c.user, c.conn, false});
   }
 }
 
@@ -297,13 +323,14 @@ caf::actor spawn_directory(caf::actor_system& sys, std::shared_ptr<services> svc
     auto& st = self->state;
     st.svc = svc;
     self->set_exit_handler([self](const caf::exit_msg& msg) {
-      for (auto& [id, g] : self->state.groups) self->send_exit(g.actor, msg.reason);
+      for (auto& [id, g] : self->state.groups) self->send_exit(g->actor(), msg.reason);
       self->quit(msg.reason);
     });
     return {
         [self](hello_done& h) { on_hello(self, h); },
         [self](conn_closed& c) { on_closed(self, c); },
         [self](client_request& req) {
+          link_release forwarded{std::move(req.link)};
           auto& conn = req.conn;
           const id16 user = req.user;
           std::visit(overloaded{
@@ -321,25 +348,17 @@ caf::actor spawn_directory(caf::actor_system& sys, std::shared_ptr<services> svc
                            const auto* u = find_user(self, r.user);
                            if (!u) return send_error(conn, r.rid, errc::unknown_user, "unknown user " + r.user.hex());
                            req.subject = *u;
-                           auto a = group_actor_of(self, r.group);
-                           if (!a) return send_error(conn, r.rid, errc::not_found, "unknown group " + r.group.hex());
-                           tell(self, *a, std::move(req));
+                           forward(self, r.group, r.rid, req, forwarded);
                          },
                          [&](pc::join& r) {
                            if (const auto* u = find_user(self, user)) req.subject = *u;
-                           auto a = group_actor_of(self, r.group);
-                           if (!a) return send_error(conn, r.rid, errc::not_found, "unknown group " + r.group.hex());
-                           tell(self, *a, std::move(req));
+                           forward(self, r.group, r.rid, req, forwarded);
                          },
                          [&](auto& group_frame) {
-                           const id16 gid = group_frame.group;
-                           auto a = group_actor_of(self, gid);
-                           if (!a) {
-                             if constexpr (!std::is_same_v<std::decay_t<decltype(group_frame)>, pc::ack>)
-                               send_error(conn, group_frame.rid, errc::not_found, "unknown group " + gid.hex());
-                             return;
-                           }
-                           tell(self, *a, std::move(req));
+                           if constexpr (std::is_same_v<std::decay_t<decltype(group_frame)>, pc::ack>)
+                             forward(self, group_frame.group, std::nullopt, req, forwarded);
+                           else
+                             forward(self, group_frame.group, group_frame.rid, req, forwarded);
                          },
                      },
                      req.frame);
@@ -349,8 +368,8 @@ caf::actor spawn_directory(caf::actor_system& sys, std::shared_ptr<services> svc
           // then nothing is in flight, and the next request loads the group afresh.
           auto& s = self->state;
           auto g = s.groups.find(group);
-          if (g == s.groups.end() || g->second.sent != received) return;
-          self->send(g->second.actor, stop_atom::value);
+          if (g == s.groups.end() || !g->second->close(received)) return;
+          self->send(g->second->actor(), stop_atom::value);
           s.groups.erase(g);
         },
         [self](durable_atom, const id16& user) { self->state.fresh.erase(user); },
@@ -362,7 +381,7 @@ caf::actor spawn_directory(caf::actor_system& sys, std::shared_ptr<services> svc
           for (auto& user : m.users) {
             auto it = s.online.find(user);
             if (it == s.online.end()) continue;
-            for (auto& c : it->second) tell(self, g->second, presence_change{user, c, true, true});
+            for (auto& c : it->second) tell(self, *g->second, presence_change{user, c, true, true});
           }
         },
         [self](online_atom, const id16& group, const id16& user) {
@@ -372,12 +391,12 @@ caf::actor spawn_directory(caf::actor_system& sys, std::shared_ptr<services> svc
           if (it == s.online.end()) return;
           auto g = s.groups.find(group);
           if (g == s.groups.end()) return;
-          for (auto& c : it->second) tell(self, g->second, presence_change{user, c, true});
+          for (auto& c : it->second) tell(self, *g->second, presence_change{user, c, true});
         },
         [self](clean_groups& page) {
           // The reaper's sweep: each group with stored messages cleans itself (loaded if it was not).
           for (const auto& id : page.groups)
-            if (auto* a = group_actor_of(self, id)) tell(self, *a, clean_atom::value);
+            if (auto a = group_actor_of(self, id)) tell(self, *a, clean_atom::value);
         },
         [self](group_query& q) {
           auto a = group_actor_of(self, q.group);

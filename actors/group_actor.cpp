@@ -335,7 +335,7 @@ member_state* group_state::find_member(const id16& user) {
 }
 
 void group_state::touched() {
-  ++from_directory;
+  ++received;
   idle_ticks = 0;
   idle_offered = false;
 }
@@ -352,7 +352,7 @@ void group_state::maybe_offer_idle() {
   }
   if (++idle_ticks < 2) return;
   idle_offered = true;
-  self->send(svc->directory, idle_atom::value, rec.id, from_directory);
+  self->send(svc->directory, idle_atom::value, rec.id, received);
 }
 
 bool group_state::is_admin(const id16& user) const {

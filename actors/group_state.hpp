@@ -136,10 +136,11 @@ struct group_state {
   /// Seqs of publishes whose write failed, not yet given back (publish_not_stored).
   std::set<std::uint64_t> unstored_seqs;
 
-  // Unloading when idle: messages received from the directory, retry ticks found idle in a row,
-  // and whether the directory has been offered this actor's stop (nothing is started until it
-  // answers or another message comes).
-  std::uint64_t from_directory = 0;
+  // Unloading when idle: messages received over the group's route (from the directory and from
+  // connections directly: actors/group_routes.hpp), retry ticks found idle in a row, and whether
+  // the directory has been offered this actor's stop (nothing is started until it answers or
+  // another message comes).
+  std::uint64_t received = 0;
   std::uint32_t idle_ticks = 0;
   bool idle_offered = false;
   membership_quota quota;  ///< limits.members_added_per_minute, limits.joins_per_minute

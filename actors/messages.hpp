@@ -14,6 +14,7 @@
 #include <vector>
 
 #include "actors/admin_queries.hpp"
+#include "actors/group_routes.hpp"
 #include "gateway/connection.hpp"
 #include "common/bytes.hpp"
 #include "persistence/records.hpp"
@@ -38,7 +39,8 @@ using backlog_atom = caf::atom_constant<caf::atom("backlog")>;
 using idle_atom = caf::atom_constant<caf::atom("idle")>;
 using pump_atom = caf::atom_constant<caf::atom("pump")>;
 
-/// A parsed request from an authenticated connection, routed by the directory.
+/// A parsed request from an authenticated connection: sent straight to a group actor over its
+/// route, or through the directory (which forwards group frames and answers the rest).
 struct client_request {
   connection_ptr conn;
   id16 user;
@@ -46,12 +48,16 @@ struct client_request {
   /// The user a join or add_member brings in, looked up by the directory (which knows users
   /// before their record is committed).
   std::optional<persistence::user_record> subject;
+  /// Set on a group frame sent through the directory: it forwards the frame, hands the link the
+  /// group's route and uncounts the frame (actors/group_routes.hpp).
+  std::shared_ptr<group_link> link;
 };
 
 /// A new connection proved its identity (`hello` verified by the bridge).
 struct hello_done {
   connection_ptr conn;
   persistence::user_record user;  ///< keys and name from hello; first/last seen filled by the directory
+  std::shared_ptr<connection_routes> routes;  ///< made ready once the user's groups know the connection
 };
 
 /// A connection of an authenticated user closed.

@@ -3,6 +3,8 @@
 #include <caf/send.hpp>
 
 #include <array>
+#include <concepts>
+#include <optional>
 #include <variant>
 #include <vector>
 
@@ -32,6 +34,23 @@ void send_text(const std::shared_ptr<connection>& conn, std::string text) {
 /// Which per-connection bucket a request draws from (docs/operations.md, "Limits and quotas").
 enum class bucket { request, publish, direct, ack };
 
+/// Links kept per connection before the idle ones are dropped (a client naming many groups, or
+/// unknown ones, cannot grow its session without bound; a dropped link is resolved again).
+constexpr std::size_t max_links = 1024;
+
+/// The group a frame is for, if it is a group frame (create_group names a group that does not
+/// exist yet: it is the directory's).
+std::optional<id16> group_of(const protocol::client_frame& f) {
+  return std::visit(
+      [](const auto& x) -> std::optional<id16> {
+        if constexpr (requires { { x.group } -> std::same_as<const id16&>; })
+          return x.group;
+        else
+          return std::nullopt;
+      },
+      f);
+}
+
 bucket bucket_of(const protocol::client_frame& f) {
   if (std::holds_alternative<protocol::client::publish>(f)) return bucket::publish;
   if (std::holds_alternative<protocol::client::direct>(f)) return bucket::direct;
@@ -56,6 +75,8 @@ struct client_handler::session {
   token_bucket publishes;  ///< limits.publish_rate
   token_bucket directs;    ///< limits.direct_rate
   token_bucket acks;       ///< limits.ack_rate
+  /// The groups this connection has reached, and whether the directory has finished its hello.
+  std::shared_ptr<actors::connection_routes> routes = std::make_shared<actors::connection_routes>();
 };
 
 client_handler::client_handler(std::shared_ptr<actors::services> svc) : svc_(std::move(svc)) {}
@@ -131,7 +152,7 @@ void client_handler::on_hello(const std::shared_ptr<connection>& conn, session& 
   u.kx_sig = hello->kx_sig;
   u.name = hello->name.value_or("");
   log::info("gateway", "user authenticated", {{"conn", conn->id()}, {"user", s.user.hex()}});
-  caf::anon_send(svc_->directory, actors::hello_done{conn, std::move(u)});
+  caf::anon_send(svc_->directory, actors::hello_done{conn, std::move(u), s.routes});
 }
 
 void client_handler::on_text(const std::shared_ptr<connection>& conn, std::string&& frame) {
@@ -148,11 +169,36 @@ void client_handler::on_text(const std::shared_ptr<connection>& conn, std::strin
   }
   s->consecutive_errors = 0;
   if (!admit(conn, *s, *parsed)) return;
+  if (auto group = group_of(*parsed)) return to_group(conn, *s, *group, std::move(*parsed));
   // Directs have their own actor, off the directory's mailbox.
   const bool direct = std::holds_alternative<protocol::client::direct>(*parsed) ||
                       std::holds_alternative<protocol::client::ack_direct>(*parsed);
   caf::anon_send(direct ? svc_->directs : svc_->directory,
-                 actors::client_request{conn, s->user, std::move(*parsed), std::nullopt});
+                 actors::client_request{conn, s->user, std::move(*parsed), std::nullopt, nullptr});
+}
+
+void client_handler::to_group(const std::shared_ptr<connection>& conn, session& s, const id16& group,
+                              protocol::client_frame&& f) {
+  auto& links = s.routes->links;
+  auto it = links.find(group);
+  if (it == links.end()) {
+    if (links.size() >= max_links)
+      std::erase_if(links, [](const auto& kv) { return kv.second->in_directory.load(std::memory_order_acquire) == 0; });
+    it = links.emplace(group, std::make_shared<actors::group_link>()).first;
+  }
+  auto& link = *it->second;
+  // Straight to the group's actor when the directory has handed over its route, has nothing of
+  // this connection's for the group still to forward, and is done with the hello; add_member and
+  // join always go through it (it looks up the user they bring in).
+  const bool via_directory = std::holds_alternative<protocol::client::add_member>(f) ||
+                             std::holds_alternative<protocol::client::join>(f);
+  if (!via_directory && s.routes->ready.load(std::memory_order_acquire) &&
+      link.in_directory.load(std::memory_order_acquire) == 0 && link.route && link.route->count()) {
+    caf::anon_send(link.route->actor(), actors::client_request{conn, s.user, std::move(f), std::nullopt, nullptr});
+    return;
+  }
+  link.in_directory.fetch_add(1, std::memory_order_relaxed);
+  caf::anon_send(svc_->directory, actors::client_request{conn, s.user, std::move(f), std::nullopt, it->second});
 }
 
 bool client_handler::admit(const std::shared_ptr<connection>& conn, session& s, const protocol::client_frame& f) {

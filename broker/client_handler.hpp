@@ -15,7 +15,9 @@ namespace sealcast::broker {
 
 /// The bridge between client WebSocket connections and the actors: sends the challenge,
 /// verifies `hello`, parses every frame once (protocol/), answers malformed frames itself, and
-/// forwards requests to the directory actor. Runs on the gateway's io threads and never blocks.
+/// forwards requests to the actors: group frames to the group's actor (directly once the route is
+/// known), the rest to the directory or the directs actor. Runs on the gateway's io threads and
+/// never blocks.
 class client_handler final : public connection_handler {
  public:
   explicit client_handler(std::shared_ptr<actors::services> svc);
@@ -30,6 +32,10 @@ class client_handler final : public connection_handler {
  private:
   struct session;
   void on_hello(const std::shared_ptr<connection>& conn, session& s, std::string_view frame);
+  /// Sends a group frame to the group's actor: directly over the route the connection holds, or
+  /// through the directory, which resolves (loads) the group and hands the route back
+  /// (actors/group_routes.hpp).
+  void to_group(const std::shared_ptr<connection>& conn, session& s, const id16& group, protocol::client_frame&& f);
   /// The connection's rate limits (limits.*_rate): true when the request may go on; otherwise
   /// it has been answered with rate_limited (acks, which have no reply, are dropped).
   bool admit(const std::shared_ptr<connection>& conn, session& s, const protocol::client_frame& f);

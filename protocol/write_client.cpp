@@ -40,12 +40,6 @@ std::string self_change_request(std::string_view type, const F& f) {
   return close_change_request(w, f);
 }
 
-std::string bare_request(std::string_view type, const request_id& rid) {
-  json_writer w = open_request(type, rid);
-  w.end_object();
-  return std::move(w).take();
-}
-
 std::string page_request(std::string_view type, const request_id& rid, const std::optional<id16>& after,
                          const std::optional<std::uint64_t>& limit) {
   json_writer w = open_request(type, rid);

@@ -33,11 +33,6 @@ json_writer open_ok_with_items(const request_id& rid, std::string_view field, st
   return w;
 }
 
-std::string ok_with_items(const request_id& rid, std::string_view field, std::span<const std::string_view> items) {
-  json_writer w = open_ok_with_items(rid, field, items);
-  return close(w);
-}
-
 // "next":n, or null once the list reached the current epoch.
 void write_next(json_writer& w, const std::optional<std::uint64_t>& next) {
   if (next)

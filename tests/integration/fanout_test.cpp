@@ -1,6 +1,7 @@
 // The fan-out engine (issue 12): frames staged for an io shard whose connections close meanwhile,
 // and cursors moved in memory by acks and written in coalesced flushes, across a restart.
 
+#include <algorithm>
 #include <string>
 #include <vector>
 
@@ -113,4 +114,56 @@ TEST_CASE("acks are applied in memory and written in coalesced flushes: across a
     REQUIRE(members[k]->ack(g, n));
     CHECK(no_message(*members[k], g, 200ms));
   }
+}
+
+TEST_CASE("a connection's route to a group that was unloaded since leads through the directory, which loads it again",
+          "[integration][fanout][routes]") {
+  broker_fixture f(sets({"pubsub.retry_interval=1", "storage.sync=false"}));
+  auto a = online(f.port(), "a");
+  auto c = online(f.port(), "c");  // not a member: it does not keep the group loaded
+  const auto g = make_group(*a, {});
+  // c's first frame for the group resolves its route through the directory; the second goes
+  // straight to the actor over it. Both are answered by the group itself.
+  CHECK(c->request(cli::group_info{{}, g}).code() == errc::not_member);
+  CHECK(c->request(cli::group_info{{}, g}).code() == errc::not_member);
+  a->disconnect();
+  INFO(f.broker->log());
+  REQUIRE(wait_groups_loaded(f, 0));
+  // c still holds the route to the stopped actor: it must find it closed and go through the
+  // directory (a send to the stopped actor would never be answered).
+  auto r = c->request(cli::group_info{{}, g});
+  INFO(r.describe());
+  CHECK(r.code() == errc::not_member);
+  CHECK(groups_loaded(f) == 1);
+  // The group came back whole: its owner publishes, and c's next frames take the new route.
+  a->login(f.port(), "a");
+  REQUIRE(a->publish(g, "after the reload").is_ok());
+  for (int i = 0; i < 3; ++i) CHECK(c->request(cli::group_info{{}, g}).code() == errc::not_member);
+}
+
+TEST_CASE("a connection's frames for a group keep their order while its route moves from the directory to the actor",
+          "[integration][fanout][routes]") {
+  // Every publish is sent without waiting: the first ones go through the directory (no route
+  // yet), later ones straight to the actor; add_member always goes through the directory.
+  broker_fixture f(sets({"storage.sync=false"}));
+  auto a = online(f.port(), "a");
+  auto b = online(f.port(), "b");
+  auto d = online(f.port(), "d");
+  const auto g = make_group(*a, {b.get()});
+  // A fresh connection of a's, so that it has no route to g yet.
+  a->disconnect();
+  a->login(f.port(), "a");
+  constexpr int n = 200;
+  for (int i = 1; i <= n; ++i) REQUIRE(publish_nowait(*a, g, i));
+  auto got = messages(*b, g, n, 10s);
+  check_run(*b, got, 1, n);
+  // An add_member (through the directory) followed at once by a request straight to the actor:
+  // the group sees the add first, so the info that follows already lists d.
+  a->know(*d);
+  REQUIRE(a->send_raw(proto::to_json(proto::client_frame{a->make_add_member(g, d->user_id())})));
+  auto info = a->request(cli::group_info{{}, g});
+  INFO(info.describe());
+  REQUIRE(info.is_ok());
+  const auto members = info.as<proto::group_info_result>().members;
+  CHECK(std::any_of(members.begin(), members.end(), [&](const auto& m) { return m.user == d->user_id(); }));
 }

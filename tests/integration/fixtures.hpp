@@ -143,6 +143,24 @@ inline std::vector<srv::message> messages(test_client& c, const id16& group, std
   return out;
 }
 
+/// sealcast_groups_loaded from /metrics (-1 if it cannot be read).
+inline long groups_loaded(broker_fixture& f) {
+  auto r = http_get("127.0.0.1", f.broker->admin_port(), "/metrics");
+  const std::string key = "\nsealcast_groups_loaded ";
+  const auto at = r.body.find(key);
+  if (r.status != 200 || at == std::string::npos) return -1;
+  return std::stol(r.body.substr(at + key.size()));
+}
+
+/// Waits up to 10 s for sealcast_groups_loaded to read `n`.
+inline bool wait_groups_loaded(broker_fixture& f, long n) {
+  for (int i = 0; i < 100; ++i) {
+    if (groups_loaded(f) == n) return true;
+    std::this_thread::sleep_for(std::chrono::milliseconds(100));
+  }
+  return false;
+}
+
 /// True when no message of `group` arrives within `window`.
 inline bool no_message(test_client& c, const id16& group, std::chrono::milliseconds window) {
   return !c.wait_for(

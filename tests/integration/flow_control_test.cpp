@@ -223,19 +223,6 @@ TEST_CASE("measure: RSS and catch-up time for a large backlog to an offline memb
   CHECK(got == count);
 }
 
-namespace {
-
-/// sealcast_groups_loaded from /metrics.
-long groups_loaded(broker_fixture& f) {
-  auto r = http_get("127.0.0.1", f.broker->admin_port(), "/metrics");
-  const std::string key = "\nsealcast_groups_loaded ";
-  const auto at = r.body.find(key);
-  if (r.status != 200 || at == std::string::npos) return -1;
-  return std::stol(r.body.substr(at + key.size()));
-}
-
-}  // namespace
-
 TEST_CASE("an idle group actor is unloaded and comes back on demand with its online members",
           "[integration][flow][idle]") {
   broker_fixture f(sets({"pubsub.retry_interval=1", "storage.sync=false"}));
@@ -249,13 +236,8 @@ TEST_CASE("an idle group actor is unloaded and comes back on demand with its onl
   // Nobody online: two retry ticks later the actor is gone.
   a->disconnect();
   b->disconnect();
-  long loaded = -1;
-  for (int i = 0; i < 100 && loaded != 0; ++i) {
-    std::this_thread::sleep_for(100ms);
-    loaded = groups_loaded(f);
-  }
   INFO(f.broker->log());
-  CHECK(loaded == 0);
+  CHECK(wait_groups_loaded(f, 0));
   // b comes back first; a's publish reloads the group, which must know that b is online.
   b->login(f.port(), "b");
   a->login(f.port(), "a");
