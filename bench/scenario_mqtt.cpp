@@ -5,18 +5,9 @@
 // subscriber opens it as a Sealcast member would (verify unless --no-verify, ratchet, decrypt).
 // MQTT has no key distribution: the bench hands each group's key to its subscribers in memory.
 
-#include <boost/asio/co_spawn.hpp>
-#include <boost/asio/detached.hpp>
-#include <boost/asio/post.hpp>
-#include <boost/asio/use_awaitable.hpp>
-
-#include "bench/fanout_common.hpp"
-#include "bench/keyed_group.hpp"
 #include "bench/mqtt_client.hpp"
-#include "bench/paced_loop.hpp"
+#include "bench/peer_fanout.hpp"
 #include "bench/scenarios.hpp"
-#include "common/detail/coroutine_frame_warning.hpp"
-#include "crypto/random.hpp"
 
 namespace sealcast::bench {
 
@@ -89,95 +80,27 @@ class mqtt_publisher final : public paced_publisher {
   frame_sealer sealer_;
 };
 
-/// Connects one client and, for a subscriber, subscribes (QoS 1) and waits for the SUBACK.
-asio::awaitable<std::string> mqtt_join(std::shared_ptr<mqtt_client> c, ws_target target,
-                                       std::optional<asio::ip::address> source, std::chrono::milliseconds timeout,
-                                       std::string client_id, std::string filter, bool no_local) {
-  auto err = co_await c->connect(std::move(target), source, timeout, std::move(client_id), session_expiry_s);
-  if (!err.empty() || filter.empty()) co_return err;
-  co_return co_await c->subscribe(std::move(filter), no_local, timeout);
-}
+/// An MQTT broker as a fanout target (peer_fanout.hpp).
+struct mqtt_target : peer_parts<mqtt_client, mqtt_publisher_hooks, mqtt_member_hooks, mqtt_publisher> {
+  static std::string group_topic(std::string_view run_id, std::size_t g) {
+    return "sealcast-bench/" + std::string(run_id) + "/" + std::to_string(g);
+  }
+  static std::string subscription(const std::string& topic) { return topic + "/+"; }
+  /// Connects one client and, for a subscriber, subscribes (QoS 1; No Local with --all-publish:
+  /// not to itself) and waits for the SUBACK.
+  static asio::awaitable<std::string> join(std::shared_ptr<client> c, const bench_options& o,
+                                           std::optional<asio::ip::address> source, std::string filter,
+                                           std::string client_id) {
+    auto err = co_await c->connect(o.target, source, o.timeout, std::move(client_id), session_expiry_s);
+    if (!err.empty() || filter.empty()) co_return err;
+    co_return co_await c->subscribe(std::move(filter), o.all_publish, o.timeout);
+  }
+};
 
 }  // namespace
 
 asio::awaitable<status> run_mqtt_fanout(bench_context& ctx, report& out) {
-  const auto& o = ctx.options();
-  // As in run_fanout: per group the owner (a publisher only) and M subscribers, or with
-  // --all-publish M clients that all subscribe and publish (No Local: not to themselves).
-  const std::size_t per_group = o.all_publish ? o.members : o.members + 1;
-  const unsigned recipients = o.all_publish ? o.members - 1 : o.members;
-  const std::size_t total = static_cast<std::size_t>(o.groups) * per_group;
-  ctx.plan_connections(total);
-  fanout_parameters(out, o);
-
-  struct mqtt_run {
-    std::shared_ptr<fanout_stats> stats = std::make_shared<fanout_stats>();
-    std::vector<keyed_group> groups;
-    std::vector<std::unique_ptr<mqtt_publisher>> pubs;
-    std::vector<std::unique_ptr<mqtt_client::hooks>> hooks;
-    std::vector<std::shared_ptr<mqtt_client>> clients;  ///< by group: owner, then members
-    std::vector<std::string> filters;                   ///< per client: its subscription, "" for none
-  };
-  auto run = std::make_shared<mqtt_run>();
-  ctx.keep(run);
-  auto& st = *run->stats;
-  const auto run_id = crypto::random_id().hex().substr(0, 12);
-  for (std::size_t g = 0; g < o.groups; ++g)
-    run->groups.push_back(
-        keyed_group::make("sealcast-bench/" + run_id + "/" + std::to_string(g), o.all_publish ? per_group : 1));
-  for (std::size_t g = 0; g < o.groups; ++g) {
-    auto& gr = run->groups[g];
-    for (std::size_t k = 0; k < per_group; ++k) {
-      const bool subscribes = k > 0 || o.all_publish;
-      if (subscribes)
-        run->hooks.push_back(std::make_unique<mqtt_member_hooks>(st, o, gr));
-      else
-        run->hooks.push_back(std::make_unique<mqtt_publisher_hooks>(st));
-      run->clients.push_back(std::make_shared<mqtt_client>(ctx.make_strand(), run->hooks.back().get()));
-      run->filters.push_back(subscribes ? gr.topic + "/+" : std::string());
-      if (k == 0 || o.all_publish) run->pubs.push_back(std::make_unique<mqtt_publisher>(run->clients.back(), gr, k, o));
-    }
-  }
-  ctx.set_progress(fanout_progress(run->stats, total));
-
-  const std::function<asio::awaitable<std::string>(std::size_t)> join = [&](std::size_t i) {
-    const auto& c = run->clients[i];
-    return asio::co_spawn(c->executor(),
-                          mqtt_join(c, o.target, ctx.source_for(i), o.timeout, "sb-" + run_id + "-" + std::to_string(i),
-                                    run->filters[i], o.all_publish),
-                          asio::use_awaitable);
-  };
-  const auto logins = co_await join_all(ctx, run->clients.size(), join, &st.logins);
-  out.add("connections", double(logins.ok), "", "connections subscribed");
-  out.add("login_seconds", logins.seconds, "s", "time to connect all");
-  if (logins.failed > 0)
-    co_return error{errc::internal,
-                    std::to_string(logins.failed) + " connections failed, first: " + logins.first_error};
-
-  const auto start = open_run_window(st, o);
-  const double per_publisher = o.rate ? *o.rate / static_cast<double>(run->pubs.size()) : 0;
-  const auto& pubs = run->pubs;
-  for (std::size_t i = 0; i < pubs.size(); ++i)
-    asio::co_spawn(pubs[i]->executor(),
-                   paced_publish_loop(*pubs[i], st, o, per_publisher, double(i) / double(pubs.size()), start,
-                                      st.window_end.load()),
-                   asio::detached);
-  const auto [cpu, drained] = co_await measure_and_drain(st, o, run->pubs.size(), recipients);
-  st.phase = "close";
-  st.closing = true;
-  for (auto& c : run->clients) asio::post(c->executor(), [c] { c->close(); });
-  (void)co_await wait_until(
-      [&] {
-        for (auto& c : run->clients)
-          if (c->is_open()) return false;
-        return true;
-      },
-      std::chrono::seconds(5), std::chrono::milliseconds(20));
-
-  std::uint64_t client_errors = 0;
-  for (auto& c : run->clients) client_errors += c->protocol_errors();
-  fanout_report(out, st, o, recipients, client_errors, cpu, drained, logins);
-  co_return status{};
+  return run_peer_fanout<mqtt_target>(ctx, out);
 }
 
 }  // namespace sealcast::bench

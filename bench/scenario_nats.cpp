@@ -7,17 +7,9 @@
 // Sealcast member would, with its own receiver chain per sender (or decrypts only, --no-verify).
 // NATS has no key distribution: the bench hands each group's key to its subscribers in memory.
 
-#include <boost/asio/co_spawn.hpp>
-#include <boost/asio/detached.hpp>
-#include <boost/asio/use_awaitable.hpp>
-
-#include "bench/fanout_common.hpp"
-#include "bench/keyed_group.hpp"
 #include "bench/nats_client.hpp"
-#include "bench/paced_loop.hpp"
+#include "bench/peer_fanout.hpp"
 #include "bench/scenarios.hpp"
-#include "common/detail/coroutine_frame_warning.hpp"
-#include "crypto/random.hpp"
 
 namespace sealcast::bench {
 
@@ -97,96 +89,29 @@ class nats_publisher final : public paced_publisher {
   frame_sealer sealer_;
 };
 
-/// Connects one client and, for a subscriber, subscribes and waits until the server has the SUB.
-asio::awaitable<std::string> nats_join(std::shared_ptr<nats_client> c, ws_target target,
-                                       std::optional<asio::ip::address> source, std::chrono::milliseconds timeout,
-                                       std::string subject, bool echo) {
-  auto err = co_await c->connect(std::move(target), source, timeout, echo);
-  if (!err.empty() || subject.empty()) co_return err;
-  c->subscribe(subject, 1);
-  if (!co_await c->flush(timeout)) co_return "no PONG after SUB";
-  co_return std::string{};
-}
+/// nats-server as a fanout target (peer_fanout.hpp).
+struct nats_target : peer_parts<nats_client, nats_publisher_hooks, nats_member_hooks, nats_publisher> {
+  static std::string group_topic(std::string_view run_id, std::size_t g) {
+    return "sealcast-bench." + std::string(run_id) + "." + std::to_string(g);
+  }
+  static std::string subscription(const std::string& topic) { return topic + ".*"; }
+  /// Connects one client (echo off with --all-publish: not to itself) and, for a subscriber,
+  /// subscribes and waits until the server has the SUB.
+  static asio::awaitable<std::string> join(std::shared_ptr<client> c, const bench_options& o,
+                                           std::optional<asio::ip::address> source, std::string subject,
+                                           std::string /*client_id*/) {
+    auto err = co_await c->connect(o.target, source, o.timeout, !o.all_publish);
+    if (!err.empty() || subject.empty()) co_return err;
+    c->subscribe(subject, 1);
+    if (!co_await c->flush(o.timeout)) co_return "no PONG after SUB";
+    co_return std::string{};
+  }
+};
 
 }  // namespace
 
 asio::awaitable<status> run_nats_fanout(bench_context& ctx, report& out) {
-  const auto& o = ctx.options();
-  // As in run_fanout: per group the owner (a publisher only) and M subscribers, or with
-  // --all-publish M clients that all subscribe and publish (echo off: not to themselves).
-  const std::size_t per_group = o.all_publish ? o.members : o.members + 1;
-  const unsigned recipients = o.all_publish ? o.members - 1 : o.members;
-  const std::size_t total = static_cast<std::size_t>(o.groups) * per_group;
-  ctx.plan_connections(total);
-  fanout_parameters(out, o);
-
-  struct nats_run {
-    std::shared_ptr<fanout_stats> stats = std::make_shared<fanout_stats>();
-    std::vector<keyed_group> groups;
-    std::vector<std::unique_ptr<nats_publisher>> pubs;
-    std::vector<std::unique_ptr<nats_client::hooks>> hooks;
-    std::vector<std::shared_ptr<nats_client>> clients;  ///< by group: owner, then members
-    std::vector<std::string> subjects;                  ///< per client: its subscription, "" for none
-  };
-  auto run = std::make_shared<nats_run>();
-  ctx.keep(run);
-  auto& st = *run->stats;
-  const auto run_id = crypto::random_id().hex().substr(0, 12);
-  for (std::size_t g = 0; g < o.groups; ++g)
-    run->groups.push_back(
-        keyed_group::make("sealcast-bench." + run_id + "." + std::to_string(g), o.all_publish ? per_group : 1));
-  for (std::size_t g = 0; g < o.groups; ++g) {
-    auto& gr = run->groups[g];
-    for (std::size_t k = 0; k < per_group; ++k) {
-      const bool subscribes = k > 0 || o.all_publish;
-      if (subscribes)
-        run->hooks.push_back(std::make_unique<nats_member_hooks>(st, o, gr));
-      else
-        run->hooks.push_back(std::make_unique<nats_publisher_hooks>(st));
-      run->clients.push_back(std::make_shared<nats_client>(ctx.make_strand(), run->hooks.back().get()));
-      run->subjects.push_back(subscribes ? gr.topic + ".*" : std::string());
-      if (k == 0 || o.all_publish) run->pubs.push_back(std::make_unique<nats_publisher>(run->clients.back(), gr, k, o));
-    }
-  }
-  ctx.set_progress(fanout_progress(run->stats, total));
-
-  // Connect (and subscribe) everyone, at most connect_concurrency at once.
-  const std::function<asio::awaitable<std::string>(std::size_t)> join = [&](std::size_t i) {
-    const auto& c = run->clients[i];
-    return asio::co_spawn(c->executor(),
-                          nats_join(c, o.target, ctx.source_for(i), o.timeout, run->subjects[i], !o.all_publish),
-                          asio::use_awaitable);
-  };
-  const auto logins = co_await join_all(ctx, run->clients.size(), join, &st.logins);
-  out.add("connections", double(logins.ok), "", "connections subscribed");
-  out.add("login_seconds", logins.seconds, "s", "time to connect all");
-  if (logins.failed > 0)
-    co_return error{errc::internal, std::to_string(logins.failed) + " connections failed, first: " + logins.first_error};
-
-  const auto start = open_run_window(st, o);
-  const double per_publisher = o.rate ? *o.rate / static_cast<double>(run->pubs.size()) : 0;
-  const auto& pubs = run->pubs;
-  for (std::size_t i = 0; i < pubs.size(); ++i)
-    asio::co_spawn(pubs[i]->executor(),
-                   paced_publish_loop(*pubs[i], st, o, per_publisher, double(i) / double(pubs.size()), start,
-                                      st.window_end.load()),
-                   asio::detached);
-  const auto [cpu, drained] = co_await measure_and_drain(st, o, run->pubs.size(), recipients);
-  st.phase = "close";
-  st.closing = true;
-  for (auto& c : run->clients) asio::post(c->executor(), [c] { c->close(); });
-  (void)co_await wait_until(
-      [&] {
-        for (auto& c : run->clients)
-          if (c->is_open()) return false;
-        return true;
-      },
-      std::chrono::seconds(5), std::chrono::milliseconds(20));
-
-  std::uint64_t client_errors = 0;
-  for (auto& c : run->clients) client_errors += c->protocol_errors();
-  fanout_report(out, st, o, recipients, client_errors, cpu, drained, logins);
-  co_return status{};
+  return run_peer_fanout<nats_target>(ctx, out);
 }
 
 }  // namespace sealcast::bench
