@@ -19,6 +19,8 @@ packages=(
   libssl-dev openssl
   # libmosquitto: the MQTT client of sealcast-bench's Mosquitto target.
   libmosquitto-dev
+  # liburing: Asio's io_uring backend, built by the `uring` preset to measure against epoll.
+  liburing-dev
   python3
   # The fuzz targets (make fuzz, and the fuzz smokes of make test): clang 14, and libFuzzer with the
   # sanitizer runtimes, which Debian ships in libclang-rt-14-dev.
