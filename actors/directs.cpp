@@ -51,8 +51,6 @@ using detail::user_known;
 using offer_result = broker::connection::offer_result;
 namespace pc = protocol::client;
 
-using sweep_atom = caf::atom_constant<caf::atom("sweep")>;
-
 constexpr std::size_t stream_page = 32;   ///< directs read from the store per step of a stream
 constexpr std::size_t sweep_page = 512;   ///< directs looked at per step of the expiry sweep
 constexpr std::size_t count_page = 256;   ///< directs read per step when counting pending bytes

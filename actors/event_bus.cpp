@@ -39,8 +39,6 @@ struct outcome_tally {
 };
 std::atomic<std::uint64_t> next_subscription{1};
 
-using listen_atom = caf::atom_constant<caf::atom("listen")>;
-using unlisten_atom = caf::atom_constant<caf::atom("unlisten")>;
 constexpr auto flush_delay = std::chrono::milliseconds(20);
 
 struct bus_state {

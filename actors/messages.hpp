@@ -38,6 +38,10 @@ using stop_atom = caf::atom_constant<caf::atom("stop")>;
 using backlog_atom = caf::atom_constant<caf::atom("backlog")>;
 using idle_atom = caf::atom_constant<caf::atom("idle")>;
 using pump_atom = caf::atom_constant<caf::atom("pump")>;
+using step_atom = caf::atom_constant<caf::atom("step")>;      ///< the next page of a sweep (reaper, scheduler)
+using sweep_atom = caf::atom_constant<caf::atom("sweep")>;    ///< the next step of the directs' expiry sweep
+using listen_atom = caf::atom_constant<caf::atom("listen")>;  ///< subscribe_events, to the event bus
+using unlisten_atom = caf::atom_constant<caf::atom("unlisten")>;
 
 /// A parsed request from an authenticated connection: sent straight to a group actor over its
 /// route, or through the directory (which forwards group frames and answers the rest).

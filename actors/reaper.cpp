@@ -16,8 +16,6 @@ namespace sealcast::actors {
 
 namespace {
 
-using step_atom = caf::atom_constant<caf::atom("step")>;
-
 struct reaper_state {
   static inline const char* name = "sealcast.reaper";
   std::shared_ptr<services> svc;

@@ -16,8 +16,6 @@ namespace sealcast::actors {
 
 namespace {
 
-using step_atom = caf::atom_constant<caf::atom("step")>;
-
 struct scheduler_state {
   static inline const char* name = "sealcast.scheduler";
   std::shared_ptr<services> svc;
