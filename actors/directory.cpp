@@ -12,6 +12,7 @@
 #include <vector>
 
 #include "actors/events.hpp"
+#include "actors/group_routes.hpp"
 #include "actors/group_state.hpp"
 #include "actors/messages.hpp"
 #include "common/log.hpp"
@@ -39,7 +40,7 @@ struct directory_state {
   std::set<id16> fresh;
 };
 
-using directory_actor = caf::stateful_actor<directory_state>;
+using directory_self = directory_actor::stateful_pointer<directory_state>;
 
 void send_json(const connection_ptr& conn, std::string json) {
   conn->send(std::make_shared<const std::string>(std::move(json)));
@@ -52,7 +53,7 @@ void send_error(const connection_ptr& conn, const protocol::request_id& rid, err
 }
 
 /// A known user: from the table of users seen since start, else from the store.
-const persistence::user_record* find_user(directory_actor* self, const id16& id) {
+const persistence::user_record* find_user(directory_self self, const id16& id) {
   auto& s = self->state;
   if (auto it = s.users.find(id); it != s.users.end()) return &it->second;
   auto u = s.svc->store->get_user(id);
@@ -61,7 +62,7 @@ const persistence::user_record* find_user(directory_actor* self, const id16& id)
 }
 
 /// The group's route, its actor spawned (and loaded) on first use; null for an unknown group.
-std::shared_ptr<group_route> group_actor_of(directory_actor* self, const id16& group) {
+std::shared_ptr<group_route> group_actor_of(directory_self self, const id16& group) {
   auto& s = self->state;
   auto it = s.groups.find(group);
   if (it != s.groups.end()) return it->second;
@@ -73,7 +74,7 @@ std::shared_ptr<group_route> group_actor_of(directory_actor* self, const id16& g
 /// Sends to a loaded group actor, counting the message. A route in `groups` is never closed:
 /// only the directory closes one, and it forgets the route in the same step.
 template <class... Ts>
-void tell(directory_actor* self, group_route& g, Ts&&... xs) {
+void tell(directory_self self, group_route& g, Ts&&... xs) {
   [[maybe_unused]] const bool open = g.count();
   self->send(g.actor(), std::forward<Ts>(xs)...);
 }
@@ -96,7 +97,7 @@ struct link_release {
 
 /// Forwards a connection's group frame to the group's actor (answering not_found for an unknown
 /// group; an ack has no rid and gets no answer), and hands the route to the frame's link.
-void forward(directory_actor* self, const id16& group, const std::optional<protocol::request_id>& rid,
+void forward(directory_self self, const id16& group, const std::optional<protocol::request_id>& rid,
              client_request& req, link_release& forwarded) {
   auto a = group_actor_of(self, group);
   if (!a) {
@@ -109,7 +110,7 @@ void forward(directory_actor* self, const id16& group, const std::optional<proto
 
 // -- user-level requests ----------------------------------------------------------------------
 
-void create_group(directory_actor* self, const connection_ptr& conn, const id16& user, pc::create_group& r) {
+void create_group(directory_self self, const connection_ptr& conn, const id16& user, pc::create_group& r) {
   auto& s = self->state;
   auto quota = s.svc->groups_owned.reserve(*s.svc->store, user, s.svc->cfg.limits.groups_per_user);
   if (!quota) return send_error(conn, r.rid, quota.err().code, quota.err().message);
@@ -156,7 +157,7 @@ void create_group(directory_actor* self, const connection_ptr& conn, const id16&
   quota->keep();
 }
 
-void list_groups(directory_actor* self, const connection_ptr& conn, const id16& user, const pc::list_groups& r) {
+void list_groups(directory_self self, const connection_ptr& conn, const id16& user, const pc::list_groups& r) {
   auto& store = *self->state.svc->store;
   const auto limit = r.limit.value_or(protocol::max_list_groups_limit);
   protocol::list_groups_result out;
@@ -180,7 +181,7 @@ void list_groups(directory_actor* self, const connection_ptr& conn, const id16& 
   send_json(conn, protocol::make_ok(r.rid, out));
 }
 
-void list_users(directory_actor* self, const connection_ptr& conn, const pc::list_users& r) {
+void list_users(directory_self self, const connection_ptr& conn, const pc::list_users& r) {
   auto& s = self->state;
   const auto limit = r.limit.value_or(protocol::max_list_users_limit);
   auto users = s.svc->store->scan_users(r.after, limit);
@@ -199,7 +200,7 @@ void list_users(directory_actor* self, const connection_ptr& conn, const pc::lis
   send_json(conn, protocol::make_ok(r.rid, out));
 }
 
-void user_keys(directory_actor* self, const connection_ptr& conn, const pc::user_keys& r) {
+void user_keys(directory_self self, const connection_ptr& conn, const pc::user_keys& r) {
   const auto* u = find_user(self, r.user);
   if (!u) return send_error(conn, r.rid, errc::unknown_user, "unknown user " + r.user.hex());
   send_json(conn, protocol::make_ok(r.rid, protocol::user_keys_result{u->sign_pk, u->kx_pk, u->kx_sig}));
@@ -207,7 +208,7 @@ void user_keys(directory_actor* self, const connection_ptr& conn, const pc::user
 
 // -- sessions ---------------------------------------------------------------------------------
 
-void on_hello(directory_actor* self, hello_done& h) {
+void on_hello(directory_self self, hello_done& h) {
   auto& s = self->state;
   auto& store = *s.svc->store;
   const auto now = now_ms();
@@ -238,7 +239,7 @@ void on_hello(directory_actor* self, hello_done& h) {
   b.put_user(u);
   if (is_new) {
     s.fresh.insert(u.id);
-    s.svc->writer->submit(std::move(b), [me = caf::actor_cast<caf::actor>(self), id = u.id](const status&) {
+    s.svc->writer->submit(std::move(b), [me = caf::actor_cast<directory_actor>(self), id = u.id](const status&) {
       caf::anon_send(me, durable_atom::value, id);
     });
   } else {
@@ -291,7 +292,7 @@ void on_hello(directory_actor* self, hello_done& h) {
   if (h.routes) h.routes->ready.store(true, std::memory_order_release);
 }
 
-void on_closed(directory_actor* self, conn_closed& c) {
+void on_closed(directory_self self, conn_closed& c) {
   auto& s = self->state;
   auto it = s.online.find(c.user);
   if (it == s.online.end()) return;
@@ -311,7 +312,7 @@ void on_closed(directory_actor* self, conn_closed& c) {
 
 }  // namespace
 
-caf::actor spawn_directory(caf::actor_system& sys, std::shared_ptr<services> svc) {
+directory_actor spawn_directory(caf::actor_system& sys, std::shared_ptr<services> svc) {
   // Group actors load lazily, so the pending-messages gauge starts from the store: every stored
   // group message counts until its actor deletes it (publishes add, deletions subtract). Done
   // here, before the listeners start, so the first stats request already sees the backlog.
@@ -319,7 +320,7 @@ caf::actor spawn_directory(caf::actor_system& sys, std::shared_ptr<services> svc
     svc->counters.pending_messages.store(static_cast<std::int64_t>(*n), std::memory_order_relaxed);
   else
     log::warn("directory", "could not count the stored messages", {{"error", n.err().message}});
-  return sys.spawn([svc](directory_actor* self) -> caf::behavior {
+  return sys.spawn([svc](directory_self self) -> directory_actor::behavior_type {
     auto& st = self->state;
     st.svc = svc;
     self->set_exit_handler([self](const caf::exit_msg& msg) {

@@ -14,7 +14,6 @@
 #include <vector>
 
 #include "actors/admin_queries.hpp"
-#include "actors/group_routes.hpp"
 #include "gateway/connection.hpp"
 #include "common/bytes.hpp"
 #include "persistence/records.hpp"
@@ -23,6 +22,11 @@
 namespace sealcast::actors {
 
 using connection_ptr = std::shared_ptr<broker::connection>;
+
+// Defined in actors/group_routes.hpp, which includes this header through the group actor's
+// interface (actors/group.hpp).
+struct group_link;
+struct connection_routes;
 
 // Atoms (at most 10 characters each).
 using online_atom = caf::atom_constant<caf::atom("online")>;
