@@ -3,6 +3,7 @@
 #include <caf/send.hpp>
 
 #include "actors/messages.hpp"
+#include "actors/services.hpp"
 
 namespace sealcast::actors {
 

@@ -10,12 +10,13 @@
 #include <string>
 #include <vector>
 
-#include "actors/services.hpp"
 #include "common/bytes.hpp"
 #include "common/error.hpp"
 #include "persistence/records.hpp"
 
 namespace sealcast::actors {
+
+struct services;  // actors/services.hpp, which includes this header through the actors' interfaces
 
 /// One member as the group actor sees it.
 struct member_snapshot {

@@ -13,6 +13,7 @@
 
 #include "actors/events.hpp"
 #include "actors/messages.hpp"
+#include "actors/services.hpp"
 #include "common/log.hpp"
 #include "common/time.hpp"
 #include "crypto/random.hpp"
@@ -50,8 +51,6 @@ using detail::direct_written;
 using detail::user_known;
 using offer_result = broker::connection::offer_result;
 namespace pc = protocol::client;
-
-using sweep_atom = caf::atom_constant<caf::atom("sweep")>;
 
 constexpr std::size_t stream_page = 32;   ///< directs read from the store per step of a stream
 constexpr std::size_t sweep_page = 512;   ///< directs looked at per step of the expiry sweep
@@ -92,7 +91,7 @@ struct directs_state {
   std::optional<std::pair<id16, std::uint64_t>> sweep;  ///< where the running expiry sweep goes on
 };
 
-using directs_actor = caf::stateful_actor<directs_state>;
+using directs_self = directs_actor::stateful_pointer<directs_state>;
 
 void send_json(const connection_ptr& conn, std::string json) {
   conn->send(std::make_shared<const std::string>(std::move(json)));
@@ -110,7 +109,7 @@ std::shared_ptr<const std::string> direct_frame(const persistence::direct_record
 }
 
 /// The bytes each sender has pending to `user`, counted from the store on first use.
-std::unordered_map<id16, std::uint64_t, id16_hash>& pending_of(directs_actor* self, const id16& user) {
+std::unordered_map<id16, std::uint64_t, id16_hash>& pending_of(directs_self self, const id16& user) {
   auto& s = self->state;
   auto& rs = s.users[user];
   if (rs.pending) return *rs.pending;
@@ -126,7 +125,7 @@ std::unordered_map<id16, std::uint64_t, id16_hash>& pending_of(directs_actor* se
   return *rs.pending;
 }
 
-void settle_pending(directs_actor* self, const id16& recipient, const id16& sender, std::uint64_t bytes) {
+void settle_pending(directs_self self, const id16& recipient, const id16& sender, std::uint64_t bytes) {
   auto it = self->state.users.find(recipient);
   if (it == self->state.users.end() || !it->second.pending) return;
   auto& p = *it->second.pending;
@@ -137,7 +136,7 @@ void settle_pending(directs_actor* self, const id16& recipient, const id16& send
 }
 
 /// Forgets a recipient that holds nothing worth keeping.
-void maybe_forget(directs_actor* self, const id16& user) {
+void maybe_forget(directs_self self, const id16& user) {
   auto it = self->state.users.find(user);
   if (it == self->state.users.end()) return;
   auto& rs = it->second;
@@ -148,7 +147,7 @@ void maybe_forget(directs_actor* self, const id16& user) {
 
 /// Offers `user`'s stored directs to one connection from its position on, until its send window
 /// is full, max_inflight directs are unacknowledged, or nothing is left.
-void pump_stream(directs_actor* self, const id16& user, recipient_state& rs, stream& st) {
+void pump_stream(directs_self self, const id16& user, recipient_state& rs, stream& st) {
   auto& s = self->state;
   const std::size_t max_inflight = s.svc->cfg.limits.max_inflight;
   const auto now = now_ms();
@@ -166,7 +165,7 @@ void pump_stream(directs_actor* self, const id16& user, recipient_state& rs, str
       if (r == offer_result::full) {
         if (!st.waiting) {
           st.waiting = true;
-          st.conn->when_ready([me = caf::actor_cast<caf::actor>(self), user, id = st.conn->id()] {
+          st.conn->when_ready([me = caf::actor_cast<directs_actor>(self), user, id = st.conn->id()] {
             caf::anon_send(me, stream_ready{user, id});
           });
         }
@@ -187,7 +186,7 @@ void pump_stream(directs_actor* self, const id16& user, recipient_state& rs, str
   }
 }
 
-void pump(directs_actor* self, const id16& user) {
+void pump(directs_self self, const id16& user) {
   auto it = self->state.users.find(user);
   if (it == self->state.users.end()) return;
   for (auto& st : it->second.streams) pump_stream(self, user, it->second, st);
@@ -196,7 +195,7 @@ void pump(directs_actor* self, const id16& user) {
 
 // -- requests ---------------------------------------------------------------------------------
 
-void send_direct(directs_actor* self, const connection_ptr& conn, const id16& user, pc::direct& r) {
+void send_direct(directs_self self, const connection_ptr& conn, const id16& user, pc::direct& r) {
   auto& s = self->state;
   if (!s.known.contains(r.to)) {
     if (!s.svc->store->get_user(r.to)) return send_error(conn, r.rid, errc::unknown_user, "unknown user " + r.to.hex());
@@ -222,7 +221,7 @@ void send_direct(directs_actor* self, const connection_ptr& conn, const id16& us
   persistence::write_batch b;
   b.put_direct(d);
   b.put_meta_u64(persistence::meta_names::next_direct_seq, s.next_seq);
-  caf::actor me = caf::actor_cast<caf::actor>(self);
+  auto me = caf::actor_cast<directs_actor>(self);
   direct_written w{false, conn, r.rid, d.recipient, user, d.id, d.ts_ms, bytes};
   s.svc->writer->submit(std::move(b), [me, w = std::move(w)](const status& st) mutable {
     w.ok = st.ok();
@@ -230,7 +229,7 @@ void send_direct(directs_actor* self, const connection_ptr& conn, const id16& us
   });
 }
 
-void on_written(directs_actor* self, direct_written& w) {
+void on_written(directs_self self, direct_written& w) {
   auto& s = self->state;
   if (!w.ok) {
     settle_pending(self, w.recipient, w.sender, w.bytes);
@@ -242,7 +241,7 @@ void on_written(directs_actor* self, direct_written& w) {
   pump(self, w.recipient);
 }
 
-void ack_direct(directs_actor* self, const id16& user, const pc::ack_direct& a) {
+void ack_direct(directs_self self, const id16& user, const pc::ack_direct& a) {
   auto& s = self->state;
   auto loc = s.svc->store->find_message(a.id);
   if (!loc || loc->kind != persistence::message_kind::direct || loc->owner != user) return;
@@ -258,7 +257,7 @@ void ack_direct(directs_actor* self, const id16& user, const pc::ack_direct& a) 
   if (was) settle_pending(self, user, was->sender, was->bytes);
   persistence::write_batch b;
   b.delete_direct(user, loc->seq, a.id);
-  caf::actor me = caf::actor_cast<caf::actor>(self);
+  auto me = caf::actor_cast<directs_actor>(self);
   const auto id = a.id;
   s.svc->writer->submit(std::move(b), [me, id](const status&) { caf::anon_send(me, durable_atom::value, id); });
   s.svc->emit(event{event_type::direct_delivered, std::nullopt, user, a.id, "{}"});
@@ -267,7 +266,7 @@ void ack_direct(directs_actor* self, const id16& user, const pc::ack_direct& a) 
 
 // -- sessions ---------------------------------------------------------------------------------
 
-void on_presence(directs_actor* self, presence_change& p) {
+void on_presence(directs_self self, presence_change& p) {
   auto& s = self->state;
   if (p.online) {
     s.known.insert(p.user);
@@ -287,7 +286,7 @@ void on_presence(directs_actor* self, presence_change& p) {
   maybe_forget(self, p.user);
 }
 
-void on_ready(directs_actor* self, const stream_ready& r) {
+void on_ready(directs_self self, const stream_ready& r) {
   auto it = self->state.users.find(r.user);
   if (it == self->state.users.end()) return;
   for (auto& st : it->second.streams) {
@@ -299,14 +298,14 @@ void on_ready(directs_actor* self, const stream_ready& r) {
 }
 
 /// Deletes one stored direct that will not be delivered, with its event.
-void fail_direct(directs_actor* self, persistence::write_batch& b, const id16& recipient, std::uint64_t seq,
+void fail_direct(directs_self self, persistence::write_batch& b, const id16& recipient, std::uint64_t seq,
                  const id16& id, const id16& sender, std::uint64_t bytes, std::string data) {
   b.delete_direct(recipient, seq, id);
   settle_pending(self, recipient, sender, bytes);
   self->state.svc->emit(event{event_type::message_failed, std::nullopt, recipient, id, std::move(data)});
 }
 
-void retry(directs_actor* self) {
+void retry(directs_self self) {
   auto& s = self->state;
   const auto now = now_ms();
   const auto interval = static_cast<std::uint64_t>(s.svc->cfg.pubsub.retry_interval.count()) * 1000;
@@ -348,7 +347,7 @@ void retry(directs_actor* self) {
     }
   }
   if (!b.empty()) {
-    caf::actor me = caf::actor_cast<caf::actor>(self);
+    auto me = caf::actor_cast<directs_actor>(self);
     s.svc->writer->submit(std::move(b), [me, failed = std::move(failed)](const status&) {
       for (auto& id : failed) caf::anon_send(me, durable_atom::value, id);
     });
@@ -358,7 +357,7 @@ void retry(directs_actor* self) {
 
 /// One bounded step of the expiry sweep over every stored direct; sends itself the next step so
 /// that requests are served in between.
-void sweep_step(directs_actor* self) {
+void sweep_step(directs_self self) {
   auto& s = self->state;
   if (!s.sweep) return;
   const auto ttl_ms = static_cast<std::uint64_t>(s.svc->cfg.pubsub.max_message_ttl.count()) * 1000;
@@ -391,7 +390,7 @@ void sweep_step(directs_actor* self) {
     std::vector<id16> ids;
     for (auto& d : *page)
       if (s.deleting.contains(d.id)) ids.push_back(d.id);
-    caf::actor me = caf::actor_cast<caf::actor>(self);
+    auto me = caf::actor_cast<directs_actor>(self);
     s.svc->writer->submit(std::move(b), [me, ids = std::move(ids)](const status&) {
       for (auto& id : ids) caf::anon_send(me, durable_atom::value, id);
     });
@@ -405,8 +404,8 @@ void sweep_step(directs_actor* self) {
 
 }  // namespace
 
-caf::actor spawn_directs(caf::actor_system& sys, std::shared_ptr<services> svc) {
-  return sys.spawn([svc](directs_actor* self) -> caf::behavior {
+directs_actor spawn_directs(caf::actor_system& sys, std::shared_ptr<services> svc) {
+  return sys.spawn([svc](directs_self self) -> directs_actor::behavior_type {
     auto& st = self->state;
     st.svc = svc;
     if (auto n = svc->store->get_meta_u64(persistence::meta_names::next_direct_seq)) st.next_seq = *n;
@@ -440,6 +439,6 @@ caf::actor spawn_directs(caf::actor_system& sys, std::shared_ptr<services> svc) 
   });
 }
 
-void tell_user_known(const caf::actor& directs, const id16& user) { caf::anon_send(directs, user_known{user}); }
+void tell_user_known(const directs_actor& directs, const id16& user) { caf::anon_send(directs, user_known{user}); }
 
 }  // namespace sealcast::actors

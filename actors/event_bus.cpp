@@ -1,3 +1,5 @@
+#include "actors/event_bus.hpp"
+
 #include <caf/all.hpp>
 
 #include <boost/json.hpp>
@@ -39,8 +41,6 @@ struct outcome_tally {
 };
 std::atomic<std::uint64_t> next_subscription{1};
 
-using listen_atom = caf::atom_constant<caf::atom("listen")>;
-using unlisten_atom = caf::atom_constant<caf::atom("unlisten")>;
 constexpr auto flush_delay = std::chrono::milliseconds(20);
 
 struct bus_state {
@@ -53,6 +53,8 @@ struct bus_state {
   std::map<std::uint64_t, event_listener> listeners;  ///< by subscription token
   std::shared_ptr<outcome_tally> outcomes = std::make_shared<outcome_tally>();
 };
+
+using bus_self = event_bus_actor::stateful_pointer<bus_state>;
 
 /// Builds one trim pass: events past retention or beyond max_events, and message outcomes
 /// past retention or beyond max_events rows (the oldest first), each bounded per pass.
@@ -155,8 +157,8 @@ void unsubscribe_events(const services& svc, std::uint64_t token) {
   if (svc.event_bus) caf::anon_send(svc.event_bus, unlisten_atom::value, token);
 }
 
-caf::actor spawn_event_bus(caf::actor_system& sys, std::shared_ptr<services> svc) {
-  return sys.spawn([svc](caf::stateful_actor<bus_state>* self) -> caf::behavior {
+event_bus_actor spawn_event_bus(caf::actor_system& sys, std::shared_ptr<services> svc) {
+  return sys.spawn([svc](bus_self self) -> event_bus_actor::behavior_type {
     auto& st = self->state;
     st.svc = svc;
     if (auto n = svc->store->get_meta_u64(persistence::meta_names::next_event_seq)) st.next_seq = *n;

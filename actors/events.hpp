@@ -1,12 +1,8 @@
 #pragma once
 
-#include <caf/actor.hpp>
-#include <caf/actor_system.hpp>
-
 #include <cstdint>
 #include <functional>
 #include <initializer_list>
-#include <memory>
 #include <string>
 #include <string_view>
 #include <variant>
@@ -35,10 +31,5 @@ using subscription_ready = std::function<void(std::uint64_t first_live_seq)>;
 [[nodiscard]] std::uint64_t subscribe_events(const services& svc, event_listener listener, subscription_ready ready);
 /// Removes a listener; it is not called after the bus handles this.
 void unsubscribe_events(const services& svc, std::uint64_t token);
-
-/// Spawns the event bus: assigns each event a sequence number, persists the types chosen in
-/// [events] (batched through the storage writer), trims history past retention or max_events,
-/// and forwards every event to the live listeners.
-[[nodiscard]] caf::actor spawn_event_bus(caf::actor_system& sys, std::shared_ptr<services> svc);
 
 }  // namespace sealcast::actors

@@ -27,7 +27,7 @@ std::string member_frame(const id16& group, const id16& user, protocol::member_a
   return protocol::to_json(protocol::server::member{group, user, action, epoch});
 }
 
-caf::behavior group_behavior(group_actor_t* self) {
+group_actor::behavior_type group_behavior(group_actor_t* self) {
   auto& st = self->state;
   const auto retry = std::chrono::seconds(std::max<std::int64_t>(1, st.svc->cfg.pubsub.retry_interval.count()));
   self->delayed_send(self, retry, retry_atom::value);
@@ -208,14 +208,14 @@ bool group_state::load(const id16& group) {
   return true;
 }
 
-caf::actor spawn_group(caf::actor_system& sys, std::shared_ptr<services> svc, const id16& group) {
-  return sys.spawn([svc, group](group_actor_t* self) -> caf::behavior {
+group_actor spawn_group(caf::actor_system& sys, std::shared_ptr<services> svc, const id16& group) {
+  return sys.spawn([svc, group](group_actor_t* self) -> group_actor::behavior_type {
     self->state.self = self;
     self->state.svc = svc;
     if (!self->state.load(group)) {
       log::error("group", "group vanished from the store", {{"group", group.hex()}});
       self->quit();
-      return {};
+      return {group_actor::behavior_type::unsafe_init{}, caf::behavior{}};  // none: it has quit
     }
     // Members online before this load (an unloaded group is reloaded by any request).
     members_online ask{group, {}};
@@ -225,8 +225,8 @@ caf::actor spawn_group(caf::actor_system& sys, std::shared_ptr<services> svc, co
   });
 }
 
-caf::actor spawn_new_group(caf::actor_system& sys, std::shared_ptr<services> svc, group_creation c) {
-  return sys.spawn([svc, c = std::move(c)](group_actor_t* self) mutable -> caf::behavior {
+group_actor spawn_new_group(caf::actor_system& sys, std::shared_ptr<services> svc, group_creation c) {
+  return sys.spawn([svc, c = std::move(c)](group_actor_t* self) mutable -> group_actor::behavior_type {
     self->state.self = self;
     self->state.svc = svc;
     self->state.create(c);
@@ -323,7 +323,7 @@ void group_state::reply_error(const connection_ptr& conn, const protocol::reques
 void group_state::commit(persistence::write_batch batch, std::function<void(const write_done&)> then) {
   const auto token = ++next_token;
   writes.emplace(token, std::move(then));
-  caf::actor me = caf::actor_cast<caf::actor>(self);
+  auto me = caf::actor_cast<group_actor>(self);
   svc->writer->submit(std::move(batch), [me, token](const status& st) {
     caf::anon_send(me, write_done{token, st.ok(), st.ok() ? std::string{} : st.err().message});
   });

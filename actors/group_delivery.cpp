@@ -244,7 +244,7 @@ bool group_state::pump_stream(member_state& m, const connection_ptr& conn) {
   auto blocked = [&](broker::connection::offer_result r) {
     if (r == broker::connection::offer_result::full && !st.waiting) {
       st.waiting = true;
-      conn->when_ready([me = caf::actor_cast<caf::actor>(self), user, id = conn->id()] {
+      conn->when_ready([me = caf::actor_cast<group_actor>(self), user, id = conn->id()] {
         caf::anon_send(me, stream_ready{user, id});
       });
     }

@@ -13,14 +13,13 @@
 // group is kept by never letting a direct send overtake a frame that went through the
 // directory: the link counts those frames, and the directory uncounts each after forwarding it.
 
-#include <caf/actor.hpp>
-
 #include <atomic>
 #include <cstdint>
 #include <memory>
 #include <unordered_map>
 #include <utility>
 
+#include "actors/group.hpp"
 #include "common/bytes.hpp"
 
 namespace sealcast::actors {
@@ -28,9 +27,9 @@ namespace sealcast::actors {
 /// A loaded group actor and how many messages have been sent to it (see above).
 class group_route {
  public:
-  explicit group_route(caf::actor actor) : actor_(std::move(actor)) {}
+  explicit group_route(group_actor actor) : actor_(std::move(actor)) {}
 
-  [[nodiscard]] const caf::actor& actor() const noexcept { return actor_; }
+  [[nodiscard]] const group_actor& actor() const noexcept { return actor_; }
 
   /// Counts one message about to be sent to the actor; false once the route is closed (the
   /// group was unloaded: go through the directory, which loads it afresh).
@@ -51,7 +50,7 @@ class group_route {
 
  private:
   static constexpr std::uint64_t closed_bit = std::uint64_t{1} << 63;
-  caf::actor actor_;
+  group_actor actor_;
   std::atomic<std::uint64_t> sent_{0};
 };
 

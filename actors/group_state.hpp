@@ -18,6 +18,7 @@
 #include <unordered_map>
 #include <vector>
 
+#include "actors/group.hpp"
 #include "actors/messages.hpp"
 #include "actors/quotas.hpp"
 #include "actors/services.hpp"
@@ -78,7 +79,7 @@ struct recipient_split {
 };
 
 struct group_state;
-using group_actor_t = caf::stateful_actor<group_state>;
+using group_actor_t = group_actor::stateful_base<group_state>;
 
 /// Everything one group actor holds.
 struct group_state {
@@ -288,10 +289,5 @@ struct group_state {
 [[nodiscard]] std::vector<crypto::change> crypto_changes(const std::vector<persistence::change_record>& changes);
 /// The manifest an epoch record describes (hashes recomputed from its members and changes).
 [[nodiscard]] crypto::manifest manifest_of(const persistence::epoch_record& er);
-
-/// Spawns the actor of an existing group (it loads itself from the store).
-[[nodiscard]] caf::actor spawn_group(caf::actor_system& sys, std::shared_ptr<services> svc, const id16& group);
-/// Spawns the actor of a new group; it commits the creation and answers the creator.
-[[nodiscard]] caf::actor spawn_new_group(caf::actor_system& sys, std::shared_ptr<services> svc, group_creation c);
 
 }  // namespace sealcast::actors

@@ -14,7 +14,6 @@
 #include <vector>
 
 #include "actors/admin_queries.hpp"
-#include "actors/group_routes.hpp"
 #include "gateway/connection.hpp"
 #include "common/bytes.hpp"
 #include "persistence/records.hpp"
@@ -23,6 +22,11 @@
 namespace sealcast::actors {
 
 using connection_ptr = std::shared_ptr<broker::connection>;
+
+// Defined in actors/group_routes.hpp, which includes this header through the group actor's
+// interface (actors/group.hpp).
+struct group_link;
+struct connection_routes;
 
 // Atoms (at most 10 characters each).
 using online_atom = caf::atom_constant<caf::atom("online")>;
@@ -38,6 +42,10 @@ using stop_atom = caf::atom_constant<caf::atom("stop")>;
 using backlog_atom = caf::atom_constant<caf::atom("backlog")>;
 using idle_atom = caf::atom_constant<caf::atom("idle")>;
 using pump_atom = caf::atom_constant<caf::atom("pump")>;
+using step_atom = caf::atom_constant<caf::atom("step")>;      ///< the next page of a sweep (reaper, scheduler)
+using sweep_atom = caf::atom_constant<caf::atom("sweep")>;    ///< the next step of the directs' expiry sweep
+using listen_atom = caf::atom_constant<caf::atom("listen")>;  ///< subscribe_events, to the event bus
+using unlisten_atom = caf::atom_constant<caf::atom("unlisten")>;
 
 /// A parsed request from an authenticated connection: sent straight to a group actor over its
 /// route, or through the directory (which forwards group frames and answers the rest).

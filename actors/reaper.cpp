@@ -11,12 +11,11 @@
 
 #include "actors/group_sweep.hpp"
 #include "actors/messages.hpp"
+#include "actors/services.hpp"
 
 namespace sealcast::actors {
 
 namespace {
-
-using step_atom = caf::atom_constant<caf::atom("step")>;
 
 struct reaper_state {
   static inline const char* name = "sealcast.reaper";
@@ -24,9 +23,9 @@ struct reaper_state {
   group_sweep sweep;
 };
 
-using reaper_actor = caf::stateful_actor<reaper_state>;
+using reaper_self = reaper_actor::stateful_pointer<reaper_state>;
 
-void sweep_step(reaper_actor* self) {
+void sweep_step(reaper_self self) {
   auto& s = self->state;
   auto& store = *s.svc->store;
   std::vector<id16> due;
@@ -41,8 +40,8 @@ void sweep_step(reaper_actor* self) {
 
 }  // namespace
 
-caf::actor spawn_reaper(caf::actor_system& sys, std::shared_ptr<services> svc) {
-  return sys.spawn([svc](reaper_actor* self) -> caf::behavior {
+reaper_actor spawn_reaper(caf::actor_system& sys, std::shared_ptr<services> svc) {
+  return sys.spawn([svc](reaper_self self) -> reaper_actor::behavior_type {
     self->state.svc = svc;
     const auto every = std::chrono::seconds(std::max<std::int64_t>(1, svc->cfg.pubsub.cleanup_interval.count()));
     self->delayed_send(self, every, clean_atom::value);

@@ -10,13 +10,12 @@
 
 #include "actors/group_sweep.hpp"
 #include "actors/messages.hpp"
+#include "actors/services.hpp"
 #include "common/time.hpp"
 
 namespace sealcast::actors {
 
 namespace {
-
-using step_atom = caf::atom_constant<caf::atom("step")>;
 
 struct scheduler_state {
   static inline const char* name = "sealcast.scheduler";
@@ -24,9 +23,9 @@ struct scheduler_state {
   group_sweep sweep;
 };
 
-using scheduler_actor = caf::stateful_actor<scheduler_state>;
+using scheduler_self = scheduler_actor::stateful_pointer<scheduler_state>;
 
-void sweep_step(scheduler_actor* self) {
+void sweep_step(scheduler_self self) {
   auto& s = self->state;
   const auto now = now_ms();
   for (auto& g : s.sweep.next(*s.svc->store, "scheduler"))
@@ -37,8 +36,8 @@ void sweep_step(scheduler_actor* self) {
 
 }  // namespace
 
-caf::actor spawn_scheduler(caf::actor_system& sys, std::shared_ptr<services> svc) {
-  return sys.spawn([svc](scheduler_actor* self) -> caf::behavior {
+scheduler_actor spawn_scheduler(caf::actor_system& sys, std::shared_ptr<services> svc) {
+  return sys.spawn([svc](scheduler_self self) -> scheduler_actor::behavior_type {
     self->state.svc = svc;
     const auto tenth = svc->cfg.pubsub.key_rotation_interval.count() / 10;
     const auto every = std::chrono::seconds(std::clamp<std::int64_t>(tenth, 1, 60));

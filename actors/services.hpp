@@ -1,7 +1,5 @@
 #pragma once
 
-#include <caf/actor.hpp>
-
 #include <algorithm>
 #include <atomic>
 
@@ -12,6 +10,9 @@
 #include <vector>
 
 #include "actors/counters.hpp"
+#include "actors/directory.hpp"
+#include "actors/directs.hpp"
+#include "actors/event_bus.hpp"
 #include "actors/quotas.hpp"
 #include "actors/storage_writer.hpp"
 #include "common/bytes.hpp"
@@ -47,9 +48,9 @@ struct services {
   std::vector<protocol::aead_alg> allowed_algs;
   protocol::aead_alg default_alg = protocol::aead_alg::aes_256_gcm;
   std::vector<bool> persist_event;  ///< by event_type: persisted per [events] persist
-  caf::actor directory;
-  caf::actor directs;  ///< direct messages (actors/directs.hpp)
-  caf::actor event_bus;
+  directory_actor directory;
+  directs_actor directs;  ///< direct messages
+  event_bus_actor event_bus;
   std::atomic<bool> live_event_listeners{false};  ///< someone streams events: send them all
   /// Bytes of delivery frames cached by all group actors (bounded by frame_cache_max).
   std::atomic<std::int64_t> frame_cache_bytes{0};

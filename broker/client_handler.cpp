@@ -8,6 +8,7 @@
 #include <variant>
 #include <vector>
 
+#include "actors/group_routes.hpp"
 #include "actors/messages.hpp"
 #include "common/log.hpp"
 #include "common/time.hpp"
@@ -173,8 +174,11 @@ void client_handler::on_text(const std::shared_ptr<connection>& conn, std::strin
   // Directs have their own actor, off the directory's mailbox.
   const bool direct = std::holds_alternative<protocol::client::direct>(*parsed) ||
                       std::holds_alternative<protocol::client::ack_direct>(*parsed);
-  caf::anon_send(direct ? svc_->directs : svc_->directory,
-                 actors::client_request{conn, s->user, std::move(*parsed), std::nullopt, nullptr});
+  actors::client_request req{conn, s->user, std::move(*parsed), std::nullopt, nullptr};
+  if (direct)
+    caf::anon_send(svc_->directs, std::move(req));
+  else
+    caf::anon_send(svc_->directory, std::move(req));
 }
 
 void client_handler::to_group(const std::shared_ptr<connection>& conn, session& s, const id16& group,

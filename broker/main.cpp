@@ -20,7 +20,7 @@
 #include "actors/reaper.hpp"
 #include "actors/scheduler.hpp"
 #include "actors/ephemeral_pool.hpp"
-#include "actors/events.hpp"
+#include "actors/event_bus.hpp"
 #include "actors/services.hpp"
 #include "actors/storage_writer.hpp"
 #include "broker/admin_routes.hpp"
