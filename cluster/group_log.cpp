@@ -105,9 +105,8 @@ result<group_log> group_log::open(const nats_client& client, log_options o) {
   for (int i = 0; i < info->Config->SubjectsLen; ++i) have.emplace_back(info->Config->Subjects[i]);
   if (have != subjects || info->Config->Replicas != o.replicas || !info->Config->AllowDirect)
     return error{errc::config_error, "group log: stream " + o.stream + " exists with subjects " + subjects_text(have) +
-                                         " and " + std::to_string(info->Config->Replicas) +
-                                         " replicas; wanted " + subjects_text(subjects) + " and " +
-                                         std::to_string(o.replicas)};
+                                         " and " + std::to_string(info->Config->Replicas) + " replicas; wanted " +
+                                         subjects_text(subjects) + " and " + std::to_string(o.replicas)};
   raw = nullptr;
   s = js_UpdateStream(&raw, client.jetstream(), &cfg, nullptr, &code);
   info.reset(raw);

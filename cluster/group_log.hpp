@@ -32,8 +32,8 @@ namespace sealcast::cluster {
 /// One stream of the log and what it covers.
 struct log_options {
   std::string stream = "SC_LOG";
-  std::string subject_prefix = "sc.m";     ///< subjects are <prefix>.<partition>.<group-hex>
-  std::vector<std::uint32_t> partitions;   ///< partitions this stream holds; empty: all
+  std::string subject_prefix = "sc.m";    ///< subjects are <prefix>.<partition>.<group-hex>
+  std::vector<std::uint32_t> partitions;  ///< partitions this stream holds; empty: all
   int replicas = 3;
   std::chrono::seconds max_age{7 * 24 * 3600};  ///< the message TTL
   /// The fence's reach: a late write of an already used (group, seq) is refused while the first
@@ -47,12 +47,12 @@ using record_header = std::pair<std::string, std::string>;
 
 /// One stored record.
 struct record {
-  std::uint64_t stream_seq = 0;     ///< position in the stream (all groups of the stream)
+  std::uint64_t stream_seq = 0;  ///< position in the stream (all groups of the stream)
   std::string subject;
-  std::string msg_id;               ///< Nats-Msg-Id: <group-hex>.<seq>
+  std::string msg_id;                  ///< Nats-Msg-Id: <group-hex>.<seq>
   std::vector<record_header> headers;  ///< all headers, JetStream's included
   bytes data;
-  std::int64_t time_ns = 0;         ///< when the stream leader stored it (Unix ns)
+  std::int64_t time_ns = 0;  ///< when the stream leader stored it (Unix ns)
 
   /// The group seq from the Msg-Id (0 when it has none).
   [[nodiscard]] std::uint64_t group_seq() const noexcept;
@@ -102,8 +102,8 @@ class group_log {
   /// stream has no leader: the record may or may not be stored, so retry with the same seq
   /// (the Msg-Id makes the retry safe) or read last() first. errc::conflict when
   /// expected_last_stream_seq did not match.
-  [[nodiscard]] result<append_ack> append(std::uint32_t partition, const id16& group, std::uint64_t seq,
-                                          byte_view data, const append_options& opt = {}) const;
+  [[nodiscard]] result<append_ack> append(std::uint32_t partition, const id16& group, std::uint64_t seq, byte_view data,
+                                          const append_options& opt = {}) const;
 
   /// The group's newest record, read from the stream leader (so it includes every record the
   /// leader has applied), or nullopt when the group has none.

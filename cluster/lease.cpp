@@ -111,9 +111,10 @@ result<lease_grant> lease_table::acquire(std::string_view key, std::string_view 
     const std::string op = header_value(entry->get(), kv_operation_header);
     if (op.empty()) {
       const natsMsg* m = entry->get();
-      return error{errc::exists, "lease: " + std::string(key) + " is held by '" +
-                                     std::string(natsMsg_GetData(m), static_cast<std::size_t>(natsMsg_GetDataLength(m))) +
-                                     "' at revision " + std::to_string(natsMsg_GetSequence(entry->get()))};
+      return error{errc::exists,
+                   "lease: " + std::string(key) + " is held by '" +
+                       std::string(natsMsg_GetData(m), static_cast<std::size_t>(natsMsg_GetDataLength(m))) +
+                       "' at revision " + std::to_string(natsMsg_GetSequence(entry->get()))};
     }
     rev = put(key, holder, natsMsg_GetSequence(entry->get()));
     if (!rev && rev.err().code == errc::conflict)

@@ -45,9 +45,9 @@ namespace sealcast::cluster {
 
 /// The bucket and timing of a set of leases.
 struct lease_options {
-  std::string bucket = "sc_leases";           ///< KV bucket; its stream is KV_<bucket>
-  std::chrono::milliseconds ttl{10000};       ///< lease term: the bucket's TTL
-  std::chrono::milliseconds margin{2000};     ///< how long before the term the holder stops writing
+  std::string bucket = "sc_leases";        ///< KV bucket; its stream is KV_<bucket>
+  std::chrono::milliseconds ttl{10000};    ///< lease term: the bucket's TTL
+  std::chrono::milliseconds margin{2000};  ///< how long before the term the holder stops writing
   int replicas = 3;
 };
 
@@ -60,7 +60,8 @@ struct lease_grant {
   std::chrono::steady_clock::time_point valid_until{};
 
   /// True while the holder may still act on the lease.
-  [[nodiscard]] bool valid(std::chrono::steady_clock::time_point now = std::chrono::steady_clock::now()) const noexcept {
+  [[nodiscard]] bool valid(
+      std::chrono::steady_clock::time_point now = std::chrono::steady_clock::now()) const noexcept {
     return now < valid_until;
   }
 };

@@ -114,9 +114,7 @@ std::string nats_client::connected_url() const {
   return buf;
 }
 
-bool nats_client::connected() const noexcept {
-  return natsConnection_Status(nc_.get()) == NATS_CONN_STATUS_CONNECTED;
-}
+bool nats_client::connected() const noexcept { return natsConnection_Status(nc_.get()) == NATS_CONN_STATUS_CONNECTED; }
 
 std::string header_value(natsMsg* msg, const char* key) {
   const char* v = nullptr;

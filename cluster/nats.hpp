@@ -44,14 +44,14 @@ using nats_ptr = std::unique_ptr<T, nats_free>;
 /// kill -9 (~5.2 s measured on loopback, CLUSTER.md), so a request in flight during a failover
 /// waits for the new leader instead of failing the caller.
 struct connect_options {
-  std::vector<std::string> servers;  ///< nats://host:port, any number; all are tried
-  std::string name;                  ///< connection name shown in the server's monitoring
-  std::chrono::milliseconds connect_timeout{2000};   ///< per server, per attempt
-  std::chrono::milliseconds request_timeout{8000};   ///< JetStream API calls and publish acks
-  std::chrono::milliseconds reconnect_wait{250};     ///< between attempts on the same server
-  std::chrono::milliseconds ping_interval{2000};     ///< dead-server detection: ping_interval x max_pings_out
+  std::vector<std::string> servers;                 ///< nats://host:port, any number; all are tried
+  std::string name;                                 ///< connection name shown in the server's monitoring
+  std::chrono::milliseconds connect_timeout{2000};  ///< per server, per attempt
+  std::chrono::milliseconds request_timeout{8000};  ///< JetStream API calls and publish acks
+  std::chrono::milliseconds reconnect_wait{250};    ///< between attempts on the same server
+  std::chrono::milliseconds ping_interval{2000};    ///< dead-server detection: ping_interval x max_pings_out
   int max_pings_out = 3;
-  int max_reconnect = -1;  ///< -1: reconnect forever (a node outlives any one nats-server)
+  int max_reconnect = -1;              ///< -1: reconnect forever (a node outlives any one nats-server)
   bool retry_initial_connect = false;  ///< true: connect() returns at once and connects in the background
 };
 

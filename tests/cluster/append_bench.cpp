@@ -82,8 +82,8 @@ TEST_CASE("append latency and throughput, one append in flight", "[.][bench]") {
     lat.push_back(std::chrono::duration<double, std::micro>(steady_clock::now() - t0).count());
   }
   const auto s = summarize(lat, steady_clock::now() - start);
-  WARN("one in flight, " << n << " appends of 256 B: p50 " << s.p50_us << " us, p99 " << s.p99_us << " us, "
-                         << s.per_s << " appends/s");
+  WARN("one in flight, " << n << " appends of 256 B: p50 " << s.p50_us << " us, p99 " << s.p99_us << " us, " << s.per_s
+                         << " appends/s");
 }
 
 TEST_CASE("append latency and throughput, many groups in flight (js_PublishMsgAsync)", "[.][bench]") {

@@ -29,7 +29,9 @@ std::string text(const bytes& b) { return std::string(b.begin(), b.end()); }
 
 }  // namespace
 
-TEST_CASE("records 1..N append in order; a repeated Msg-Id is a duplicate, not a second record; last() and read() recover them") {
+TEST_CASE(
+    "records 1..N append in order; a repeated Msg-Id is a duplicate, not a second record; last() and read() recover "
+    "them") {
   auto c = test::connect_client("log-order");
   auto log = cluster::group_log::open(c, log_named("SC_ORDER", "order"));
   REQUIRE(log.ok());

@@ -207,8 +207,8 @@ void nats_cluster::wait_healthy(int i, steady::time_point deadline) {
       throw std::runtime_error("nats-server " + s.name + " exited while starting (a port taken?); log:\n" + log(i));
     }
     if (steady::now() > deadline)
-      throw std::runtime_error("nats-server " + s.name + " not healthy in time; healthz: " +
-                               monitor_get(i, "/healthz") + "\nlog:\n" + log(i));
+      throw std::runtime_error("nats-server " + s.name +
+                               " not healthy in time; healthz: " + monitor_get(i, "/healthz") + "\nlog:\n" + log(i));
     std::this_thread::sleep_for(std::chrono::milliseconds(50));
   }
 }

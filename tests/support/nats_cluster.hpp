@@ -40,8 +40,12 @@ class nats_cluster {
   /// The pid of server i's nats-server process itself, or -1 when it is not running.
   [[nodiscard]] pid_t pid(int i) const { return servers_.at(static_cast<std::size_t>(i)).pid; }
   [[nodiscard]] bool running(int i) const { return pid(i) > 0; }
-  [[nodiscard]] unsigned short monitor_port(int i) const { return servers_.at(static_cast<std::size_t>(i)).monitor_port; }
-  [[nodiscard]] const std::filesystem::path& store_dir(int i) const { return servers_.at(static_cast<std::size_t>(i)).store; }
+  [[nodiscard]] unsigned short monitor_port(int i) const {
+    return servers_.at(static_cast<std::size_t>(i)).monitor_port;
+  }
+  [[nodiscard]] const std::filesystem::path& store_dir(int i) const {
+    return servers_.at(static_cast<std::size_t>(i)).store;
+  }
 
   /// kill -9 of server i by its pid; waits for it to be gone.
   void kill(int i);
