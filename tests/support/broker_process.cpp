@@ -67,17 +67,6 @@ int wait_for(int pid, std::chrono::milliseconds timeout) {
 
 }  // namespace
 
-temp_dir::temp_dir() {
-  std::string templ = (std::filesystem::temp_directory_path() / "sealcast-test-XXXXXX").string();
-  if (::mkdtemp(templ.data()) == nullptr) throw std::runtime_error("mkdtemp failed");
-  path_ = templ;
-}
-
-temp_dir::~temp_dir() {
-  std::error_code ec;
-  std::filesystem::remove_all(path_, ec);
-}
-
 std::string bin_path(const std::string& name) { return std::string(SEALCAST_BIN_DIR) + "/" + name; }
 
 broker_process::broker_process(std::filesystem::path data_dir, std::vector<std::string> extra_args,

@@ -5,20 +5,9 @@
 #include <string>
 #include <vector>
 
+#include "tests/support/temp_dir.hpp"
+
 namespace sealcast::test {
-
-/// A unique temporary directory, removed with everything in it on destruction.
-class temp_dir {
- public:
-  temp_dir();
-  ~temp_dir();
-  temp_dir(const temp_dir&) = delete;
-  temp_dir& operator=(const temp_dir&) = delete;
-  [[nodiscard]] const std::filesystem::path& path() const { return path_; }
-
- private:
-  std::filesystem::path path_;
-};
 
 /// A real sealcastd process on free loopback ports (port 0, read back from its ready line) with
 /// its data in a directory the caller owns, so that a test can kill and restart it on the same data.
