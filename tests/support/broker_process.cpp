@@ -134,6 +134,24 @@ int broker_process::stop(int signal_number, std::chrono::milliseconds timeout) {
   return st;
 }
 
+void broker_process::signal(int signal_number) const {
+  if (pid_ > 0) ::kill(pid_, signal_number);
+}
+
+std::vector<std::string> cluster_args(const cluster_settings& c) {
+  std::vector<std::string> out;
+  for (const auto& kv : {"cluster.nats=" + c.nats, "cluster.node=" + c.node,
+                         "cluster.partitions=" + std::to_string(c.partitions),
+                         "cluster.lease_ms=" + std::to_string(c.lease_ms),
+                         "cluster.lease_margin_ms=" + std::to_string(c.lease_margin_ms),
+                         "cluster.heartbeat_ms=" + std::to_string(c.heartbeat_ms),
+                         "cluster.replicas=" + std::to_string(c.replicas)}) {
+    out.push_back("--set");
+    out.push_back(kv);
+  }
+  return out;
+}
+
 std::string broker_process::log() const { return slurp(log_path_); }
 
 run_result run_program(const std::string& program, const std::vector<std::string>& args,
