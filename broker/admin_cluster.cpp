@@ -14,14 +14,9 @@ namespace json = boost::json;
 using std::chrono::steady_clock;
 
 json::object node_json(const cluster::node_info& n, bool self) {
-  return json::object{{"name", n.name},
-                      {"client_url", n.client_url},
-                      {"admin_url", n.admin_url},
-                      {"started", n.started_ms},
-                      {"pid", n.pid},
-                      {"connections", n.connections},
-                      {"heartbeat", n.beat_ms},
-                      {"self", self}};
+  return json::object{
+      {"name", n.name}, {"client_url", n.client_url},   {"admin_url", n.admin_url}, {"started", n.started_ms},
+      {"pid", n.pid},   {"connections", n.connections}, {"heartbeat", n.beat_ms},   {"self", self}};
 }
 
 std::int64_t ms_from_now(steady_clock::time_point t, steady_clock::time_point now) {
@@ -48,11 +43,11 @@ std::string cluster_json(const cluster::cluster_view& v, const cluster_config& c
       {"node", node_json(v.self, true)},
       {"nats", json::object{{"connected", !v.nats_server.empty()}, {"server", v.nats_server}}},
       {"nodes", std::move(nodes)},
-      {"partitions",
-       json::object{{"count", cfg.partitions},
-                    {"owned", v.partitions.owned()},
-                    {"read_ms_ago", read ? json::value(-ms_from_now(v.partitions.refreshed, now)) : json::value(nullptr)},
-                    {"owners", std::move(owners)}}},
+      {"partitions", json::object{{"count", cfg.partitions},
+                                  {"owned", v.partitions.owned()},
+                                  {"read_ms_ago", read ? json::value(-ms_from_now(v.partitions.refreshed, now))
+                                                       : json::value(nullptr)},
+                                  {"owners", std::move(owners)}}},
       {"lease_ms", cfg.lease_ms.count()},
       {"lease_margin_ms", cfg.lease_margin_ms.count()},
       {"heartbeat_ms", cfg.heartbeat_ms.count()}};

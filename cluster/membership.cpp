@@ -27,7 +27,7 @@ result<nats_ptr<kvStore>> open_bucket(jsCtx* js, const membership_options& o) {
   cfg.Description = "sealcast node heartbeats";
   cfg.History = 1;
   cfg.TTL = ns(o.heartbeat * o.ttl_beats);  // cnats 3.4.1: nanoseconds
-  cfg.StorageType = js_MemoryStorage;      // heartbeats need no disk
+  cfg.StorageType = js_MemoryStorage;       // heartbeats need no disk
   cfg.Replicas = o.replicas;
   kvStore* raw = nullptr;
   natsStatus s = js_CreateKeyValue(&raw, js, &cfg);
@@ -43,8 +43,9 @@ result<nats_ptr<kvStore>> open_bucket(jsCtx* js, const membership_options& o) {
   const std::int64_t ttl = kvStatus_TTL(st);
   kvStatus_Destroy(st);
   if (ttl != cfg.TTL)
-    return error{errc::config_error, "membership: bucket " + o.bucket + " has a TTL of " + std::to_string(ttl / 1000000) +
-                                         " ms, this node wants " + std::to_string(cfg.TTL / 1000000) +
+    return error{errc::config_error, "membership: bucket " + o.bucket + " has a TTL of " +
+                                         std::to_string(ttl / 1000000) + " ms, this node wants " +
+                                         std::to_string(cfg.TTL / 1000000) +
                                          " ms: cluster.heartbeat_ms must be the same on every node"};
   return kv;
 }
@@ -91,7 +92,11 @@ result<node_info> decode_node(std::string_view text) {
 
 membership::membership(const nats_client& client, nats_ptr<kvStore> kv, membership_options o, node_info self,
                        std::function<std::uint64_t()> connections)
-    : client_(client), kv_(std::move(kv)), o_(std::move(o)), connections_(std::move(connections)), self_(std::move(self)) {}
+    : client_(client),
+      kv_(std::move(kv)),
+      o_(std::move(o)),
+      connections_(std::move(connections)),
+      self_(std::move(self)) {}
 
 result<std::unique_ptr<membership>> membership::open(const nats_client& client, membership_options o, node_info self,
                                                      std::function<std::uint64_t()> connections) {
@@ -202,8 +207,8 @@ result<std::vector<node_info>> membership::read_all() const {
     if (s == NATS_NOT_FOUND) continue;  // deleted (left) or expired since the listing
     if (s != NATS_OK) return nats_error(s, "membership: read node " + key);
     nats_ptr<kvEntry> entry(e);
-    auto n = decode_node(std::string_view(static_cast<const char*>(kvEntry_Value(e)),
-                                          static_cast<std::size_t>(kvEntry_ValueLen(e))));
+    auto n = decode_node(
+        std::string_view(static_cast<const char*>(kvEntry_Value(e)), static_cast<std::size_t>(kvEntry_ValueLen(e))));
     if (!n) {
       log::warn("cluster", "ignoring a malformed heartbeat", {{"key", key}, {"error", n.err().message}});
       continue;

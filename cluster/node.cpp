@@ -36,9 +36,8 @@ result<std::unique_ptr<node>> node::connect(const cluster_config& cfg, std::chro
   co.name = "sealcastd " + cfg.node;
   auto client = until_deadline(deadline, [&] { return nats_client::connect(co); });
   if (!client)
-    return error{client.err().code, "cannot connect to NATS (" + std::to_string(cfg.nats.size()) +
-                                        " servers) within " + std::to_string(timeout.count()) +
-                                        " ms: " + client.err().message};
+    return error{client.err().code, "cannot connect to NATS (" + std::to_string(cfg.nats.size()) + " servers) within " +
+                                        std::to_string(timeout.count()) + " ms: " + client.err().message};
   lease_options lo;
   lo.ttl = cfg.lease_ms;
   lo.margin = cfg.lease_margin_ms;

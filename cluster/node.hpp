@@ -24,7 +24,7 @@ struct cluster_view {
   node_info self;
   std::vector<node_info> nodes;  ///< live, sorted by name
   partition_snapshot partitions;
-  std::string nats_server;       ///< the nats-server connected to; "" while reconnecting
+  std::string nats_server;  ///< the nats-server connected to; "" while reconnecting
 };
 
 /// A node of the cluster. Thread-safe once started.

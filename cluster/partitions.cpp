@@ -46,10 +46,9 @@ std::uint32_t partition_of(const id16& group, std::uint32_t partitions) noexcept
 }
 
 std::uint64_t rendezvous_score(std::string_view node, std::uint32_t partition) noexcept {
-  const std::array<std::uint8_t, 4> be = {static_cast<std::uint8_t>(partition >> 24),
-                                          static_cast<std::uint8_t>(partition >> 16),
-                                          static_cast<std::uint8_t>(partition >> 8),
-                                          static_cast<std::uint8_t>(partition)};
+  const std::array<std::uint8_t, 4> be = {
+      static_cast<std::uint8_t>(partition >> 24), static_cast<std::uint8_t>(partition >> 16),
+      static_cast<std::uint8_t>(partition >> 8), static_cast<std::uint8_t>(partition)};
   const byte_view name(reinterpret_cast<const std::uint8_t*>(node.data()), node.size());
   return mix64(fnv1a64(be, fnv1a64(name)));
 }

@@ -52,9 +52,9 @@ namespace sealcast::cluster {
 
 /// Who owns one partition, as this node knows it.
 struct partition_owner {
-  std::string node;            ///< the lease holder; "" when free or not known right now
-  std::uint64_t revision = 0;  ///< the holder's lease revision (the fencing token)
-  bool mine = false;           ///< this node holds a valid lease
+  std::string node;                                     ///< the lease holder; "" when free or not known right now
+  std::uint64_t revision = 0;                           ///< the holder's lease revision (the fencing token)
+  bool mine = false;                                    ///< this node holds a valid lease
   std::chrono::steady_clock::time_point valid_until{};  ///< mine only: act until then
 };
 
@@ -84,9 +84,9 @@ using live_nodes_fn = std::function<std::vector<std::string>()>;
 
 /// What a partition manager needs to know.
 struct partition_options {
-  std::string node;                          ///< this node's name (the lease holder string)
-  std::uint32_t count = 64;                  ///< P
-  std::chrono::milliseconds tick{1000};      ///< one round per tick
+  std::string node;                      ///< this node's name (the lease holder string)
+  std::uint32_t count = 64;              ///< P
+  std::chrono::milliseconds tick{1000};  ///< one round per tick
 };
 
 /// Acquires, renews, releases and takes over partition leases on its own thread.

@@ -42,8 +42,8 @@ const test::cluster_settings timings;  // lease 2000 ms, margin 500 ms, heartbea
 struct view {
   bool ok = false;
   std::string self;
-  std::vector<std::string> nodes;     ///< live, sorted
-  std::vector<std::string> owners;    ///< by partition; "" = none
+  std::vector<std::string> nodes;   ///< live, sorted
+  std::vector<std::string> owners;  ///< by partition; "" = none
   std::vector<std::uint64_t> revisions;
   std::vector<bool> mine;
   std::uint64_t owned = 0;
@@ -226,8 +226,9 @@ TEST_CASE("kill -9 of a node: its partitions move to the two others within the l
   require_settled(f, {0, 1, 2}, 15s);
 }
 
-TEST_CASE("SIGSTOP of a node past its lease: the others take its partitions; after SIGCONT it claims none of them "
-          "until it acquires them again with a newer revision") {
+TEST_CASE(
+    "SIGSTOP of a node past its lease: the others take its partitions; after SIGCONT it claims none of them "
+    "until it acquires them again with a newer revision") {
   auto& f = fixture();
   require_settled(f, {0, 1, 2}, 15s);
   const auto before = f.get(1);

@@ -89,13 +89,15 @@ TEST_CASE("[cluster] needs nats and node together", "[config][cluster][rules]") 
 
 TEST_CASE("cluster lease timings and sizes are checked", "[config][cluster][rules]") {
   const std::string base{minimal};
-  CHECK(parse_error(base + "lease_ms = 100\n") == "c.toml:4: key 'cluster.lease_ms' must be between 500 and 3600000, got 100");
+  CHECK(parse_error(base + "lease_ms = 100\n") ==
+        "c.toml:4: key 'cluster.lease_ms' must be between 500 and 3600000, got 100");
   CHECK(parse_error(base + "lease_ms = 2000\nlease_margin_ms = 1500\n") ==
         "c.toml:5: key 'cluster.lease_margin_ms' must be at most half of cluster.lease_ms (2000), got 1500");
   CHECK(parse_error(base + "lease_ms = 2000\nlease_margin_ms = 500\nheartbeat_ms = 500\n") ==
         "c.toml:6: key 'cluster.heartbeat_ms' must be at most a quarter of cluster.lease_ms - cluster.lease_margin_ms "
         "(375) so that a lease is renewed several times before its deadline, got 500");
-  CHECK(parse_error(base + "partitions = 0\n") == "c.toml:4: key 'cluster.partitions' must be between 1 and 4096, got 0");
+  CHECK(parse_error(base + "partitions = 0\n") ==
+        "c.toml:4: key 'cluster.partitions' must be between 1 and 4096, got 0");
   CHECK(parse_error(base + "replicas = 7\n") == "c.toml:4: key 'cluster.replicas' must be between 1 and 5, got 7");
   CHECK(parse_error(base + "lease_ms = 2000\nlease_margin_ms = 500\nheartbeat_ms = 250\n").empty());
 }
