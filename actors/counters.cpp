@@ -9,7 +9,7 @@ namespace {
 constexpr std::string_view event_names[event_type_count] = {
     "group_created",   "member_joined",  "member_left",       "key_rotated",  "message_published",
     "message_delivered", "message_failed", "message_cleaned", "direct_sent",  "direct_delivered",
-    "rekey_requested", "user_connected", "user_disconnected",
+    "rekey_requested", "user_connected", "user_disconnected", "partition_gained", "partition_lost",
 };
 }  // namespace
 

@@ -22,6 +22,8 @@ enum class event_type : std::uint8_t {
   rekey_requested,
   user_connected,
   user_disconnected,
+  partition_gained,  ///< cluster: this node took a partition's lease (cluster/partitions.hpp)
+  partition_lost,    ///< cluster: this node gave up, lost or let a partition's lease lapse
   count_
 };
 

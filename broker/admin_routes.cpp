@@ -380,7 +380,8 @@ void message_status(const std::shared_ptr<api_state>& api, const http_request& r
 
 }  // namespace
 
-std::shared_ptr<admin_api> register_admin_routes(http_server& server, std::shared_ptr<actors::services> svc) {
+std::shared_ptr<admin_api> register_admin_routes(http_server& server, std::shared_ptr<actors::services> svc,
+                                                 stats_extension extra_stats) {
   auto api = std::make_shared<api_state>(svc);
   server.probe("/healthz", [](const http_request&, responder r) { r.respond(200, "text/plain", "ok\n"); });
   server.probe("/readyz", [svc](const http_request&, responder r) {
@@ -390,15 +391,18 @@ std::shared_ptr<admin_api> register_admin_routes(http_server& server, std::share
     else
       r.respond(503, "text/plain", "starting\n");
   });
-  server.route("GET", "/admin/stats", [api](const http_request&, responder r) {
-    api->work->post([svc = api->svc, started = api->started, streams = api->streams, r] {
-      respond_json(r, stats_json(take_stats(*svc, seconds_since(started), streams->count())));
-    });
+  // Runs on the admin worker: take_stats walks the data directory.
+  auto stats_now = [svc, started = api->started, streams = api->streams, extra = std::move(extra_stats)] {
+    auto s = take_stats(*svc, seconds_since(started), streams->count());
+    if (extra) extra(s.values);
+    return s;
+  };
+  server.route("GET", "/admin/stats", [api, stats_now](const http_request&, responder r) {
+    api->work->post([stats_now, r] { respond_json(r, stats_json(stats_now())); });
   });
-  server.route("GET", "/metrics", [api](const http_request&, responder r) {
-    api->work->post([svc = api->svc, started = api->started, streams = api->streams, r] {
-      r.respond(200, std::string(metrics_content_type),
-                metrics_text(take_stats(*svc, seconds_since(started), streams->count()), *svc));
+  server.route("GET", "/metrics", [api, stats_now](const http_request&, responder r) {
+    api->work->post([stats_now, svc = api->svc, r] {
+      r.respond(200, std::string(metrics_content_type), metrics_text(stats_now(), *svc));
     });
   });
   server.route("GET", "/admin/groups", [api](const http_request& q, responder r) { list_groups(api, q, r); });

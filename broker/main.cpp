@@ -11,6 +11,7 @@
 #include <filesystem>
 #include <iostream>
 #include <pthread.h>
+#include <unistd.h>
 #include <thread>
 
 #include "common/cpu.hpp"
@@ -21,8 +22,11 @@
 #include "actors/scheduler.hpp"
 #include "actors/ephemeral_pool.hpp"
 #include "actors/event_bus.hpp"
+#include "actors/events.hpp"
+#include "cluster/node.hpp"
 #include "actors/services.hpp"
 #include "actors/storage_writer.hpp"
+#include "broker/admin_cluster.hpp"
 #include "broker/admin_routes.hpp"
 #include "broker/broker_key.hpp"
 #include "broker/client_handler.hpp"
@@ -39,6 +43,8 @@ namespace {
 
 constexpr int exit_config = 2;
 constexpr int exit_runtime = 1;
+/// How long start-up waits for NATS (servers still starting, no JetStream leader yet).
+constexpr auto nats_startup_timeout = std::chrono::seconds(15);
 
 int fail(std::string_view what, const error& e) {
   log::error("sealcastd", what, {{"error", e.message}});
@@ -66,6 +72,48 @@ void fill_services(actors::services& svc) {
     actors::event_type t;
     if (actors::parse_event_type(name, t)) svc.persist_event[static_cast<std::size_t>(t)] = true;
   }
+}
+
+// Partition changes become events (docs/cluster.md); they run on the partition manager's thread.
+cluster::partition_hook partition_events(const std::shared_ptr<actors::services>& svc, std::string node) {
+  return [svc, node = std::move(node)](const cluster::partition_change& c) {
+    actors::event e;
+    e.type = c.gained ? actors::event_type::partition_gained : actors::event_type::partition_lost;
+    e.data = c.gained ? actors::event_data({{"partition", std::uint64_t{c.partition}},
+                                            {"node", std::string_view(node)},
+                                            {"revision", c.revision}})
+                      : actors::event_data({{"partition", std::uint64_t{c.partition}},
+                                            {"node", std::string_view(node)},
+                                            {"revision", c.revision},
+                                            {"reason", std::string_view(c.reason)}});
+    svc->emit(std::move(e));
+  };
+}
+
+std::int64_t unix_ms_now() {
+  return std::chrono::duration_cast<std::chrono::milliseconds>(std::chrono::system_clock::now().time_since_epoch())
+      .count();
+}
+
+// Joins the cluster once both listeners are bound: the heartbeat carries their URLs.
+status start_cluster(cluster::node* n, const std::shared_ptr<actors::services>& svc, const broker::endpoint& client,
+                     const broker::endpoint& admin, std::int64_t started_ms) {
+  if (n == nullptr) return {};
+  const auto& cfg = svc->cfg;
+  cluster::node_info self;
+  self.name = cfg.cluster.node;
+  self.client_url = !cfg.cluster.advertise.empty()
+                        ? cfg.cluster.advertise
+                        : std::string(cfg.gateway.tls_cert.empty() ? "ws" : "wss") + "://" + client.to_string() + "/ws";
+  self.admin_url = std::string(cfg.admin.tls_cert.empty() ? "http" : "https") + "://" + admin.to_string();
+  self.started_ms = started_ms;
+  self.pid = static_cast<std::int64_t>(::getpid());
+  auto connections = [svc] { return svc->counters.connections_current.load(std::memory_order_relaxed); };
+  if (auto st = n->start(self, connections, partition_events(svc, self.name)); !st) return st;
+  const auto v = n->view();
+  log::info("sealcastd", "joined the cluster",
+            {{"node", self.name}, {"nodes", v.nodes.size()}, {"partitions_owned", v.partitions.owned()}});
+  return {};
 }
 
 }  // namespace
@@ -100,6 +148,16 @@ int main(int argc, char** argv) {
   fill_services(*svc);
 
   const auto sigs = block_shutdown_signals();
+  const auto started_ms = unix_ms_now();
+
+  // The cluster's NATS first: a node that cannot reach it should fail before it opens anything.
+  std::unique_ptr<cluster::node> cluster_node;
+  if (cfg.cluster.enabled()) {
+    auto n = cluster::node::connect(cfg.cluster, nats_startup_timeout);
+    if (!n) return fail("cannot join the cluster", n.err());
+    cluster_node = std::move(*n);
+    log::info("sealcastd", "connected to NATS", {{"node", cfg.cluster.node}, {"server", cluster_node->view().nats_server}});
+  }
 
   // <data_dir>/db holds RocksDB; <data_dir>/broker.key the broker's identity.
   const std::filesystem::path data_dir = cfg.broker.data_dir;
@@ -168,7 +226,14 @@ int main(int argc, char** argv) {
   ao.admin_token = cfg.admin.token;
   ao.allowed_hosts = cfg.admin.allowed_hosts;
   broker::http_server admin(ao);
-  auto admin_api = broker::register_admin_routes(admin, svc);
+  broker::stats_extension cluster_stats;
+  if (cluster_node) {
+    broker::register_cluster_routes(admin, cluster_node.get());
+    cluster_stats = [n = cluster_node.get()](std::vector<broker::admin::stat_value>& out) {
+      broker::append_cluster_stats(*n, out);
+    };
+  }
+  auto admin_api = broker::register_admin_routes(admin, svc, std::move(cluster_stats));
 
   // A listener that cannot start still goes through the orderly shutdown below: the actors are
   // running already, and the actor system's destructor would wait for them forever.
@@ -177,12 +242,15 @@ int main(int argc, char** argv) {
     exit_code = fail("cannot start the client listener", client_ep.err());
   } else if (auto admin_ep = admin.start(); !admin_ep) {
     exit_code = fail("cannot start the admin listener", admin_ep.err());
+  } else if (auto joined = start_cluster(cluster_node.get(), svc, *client_ep, *admin_ep, started_ms); !joined) {
+    exit_code = fail("cannot join the cluster", joined.err());
   } else {
     const bool wss = !cfg.gateway.tls_cert.empty();
     const bool https = !cfg.admin.tls_cert.empty();
-    std::printf("sealcastd ready client=%s://%s/ws admin=%s://%s broker=%s\n", wss ? "wss" : "ws",
+    const std::string node_suffix = cluster_node ? " node=" + cfg.cluster.node : std::string();
+    std::printf("sealcastd ready client=%s://%s/ws admin=%s://%s broker=%s%s\n", wss ? "wss" : "ws",
                 client_ep->to_string().c_str(), https ? "https" : "http", admin_ep->to_string().c_str(),
-                svc->broker_id.hex().c_str());
+                svc->broker_id.hex().c_str(), node_suffix.c_str());
     std::fflush(stdout);
     log::info("sealcastd", "ready", {{"client", client_ep->to_string()}, {"admin", admin_ep->to_string()},
                                      {"broker", svc->broker_id.hex()}});
@@ -191,6 +259,10 @@ int main(int argc, char** argv) {
     sigwait(&sigs, &sig);
     log::info("sealcastd", "shutting down", {{"signal", sig == SIGINT ? "SIGINT" : "SIGTERM"}});
   }
+
+  // Leave the cluster first, while the event bus still runs: the heartbeat goes and the leases
+  // are released, so the other nodes take the partitions over at once.
+  if (cluster_node) cluster_node->stop();
 
   // Drain: stop taking connections, let the actors flush their state, commit what is queued,
   // then close the database.

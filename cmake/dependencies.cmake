@@ -13,6 +13,11 @@ find_package(CLI11 REQUIRED CONFIG)
 # The log writer behind common/log.hpp (Debian builds it as a shared library, on the shared fmt).
 find_package(spdlog REQUIRED CONFIG)
 
+# The NATS C client (cnats 3.4.1) behind cluster/. Found through libnats.pc: the CMake package
+# that libnats-dev ships names /usr/lib/x86_64-linux-gnu/libprotobuf-c.so in its link interface,
+# a file only libprotobuf-c-dev installs, which libnats-dev does not depend on.
+pkg_check_modules(NATS REQUIRED IMPORTED_TARGET libnats)
+
 # CAF 0.17 from Debian ships no CMake package: find its libraries and headers directly.
 find_path(CAF_INCLUDE_DIR caf/all.hpp REQUIRED)
 find_library(CAF_CORE_LIBRARY caf_core REQUIRED)

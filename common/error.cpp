@@ -31,6 +31,8 @@ std::string_view to_string(errc code) noexcept {
     case errc::corruption: return "corruption";
     case errc::config_error: return "config_error";
     case errc::replay: return "replay";
+    case errc::conflict: return "conflict";
+    case errc::unavailable: return "unavailable";
   }
   return "internal";
 }

@@ -40,6 +40,8 @@ enum class errc {
   corruption,      ///< the database reports corruption
   config_error,    ///< configuration that does not validate
   replay,          ///< a ratchet index or direct already seen (protocol v2 section 7.3)
+  conflict,        ///< a compare-and-set lost: another writer got there first (cluster lease, log)
+  unavailable,     ///< the cluster did not answer in time or has no leader: retry later
 };
 
 /// The wire or log spelling of an error code.

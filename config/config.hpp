@@ -87,7 +87,8 @@ struct events_config {
   std::vector<std::string> persist = {"group_created",   "member_joined",     "member_left",
                                       "key_rotated",     "message_published", "message_failed",
                                       "message_cleaned", "direct_sent",       "direct_delivered",
-                                      "rekey_requested", "user_connected",    "user_disconnected"};
+                                      "rekey_requested", "user_connected",    "user_disconnected",
+                                      "partition_gained", "partition_lost"};
   std::chrono::seconds retention{604800};  ///< events older than this are trimmed
   std::uint64_t max_events = 1000000;      ///< and at most this many are kept
 
@@ -124,6 +125,24 @@ struct log_config {
   friend bool operator==(const log_config&, const log_config&) = default;
 };
 
+/// [cluster]: many sealcastd nodes as one broker on NATS JetStream (docs/cluster.md). Empty
+/// `nats` (the default) is the single-node broker: no NATS, nothing below is used.
+struct cluster_config {
+  std::vector<std::string> nats;                    ///< NATS server URLs; empty = no cluster
+  std::string node;                                 ///< this node's name, unique in the cluster
+  std::string advertise;                            ///< this node's client URL; empty = the bound listener
+  std::uint32_t partitions = 64;                    ///< P in partition = hash(group) mod P; same on every node
+  std::chrono::milliseconds lease_ms{10000};        ///< partition lease term; same on every node
+  std::chrono::milliseconds lease_margin_ms{2000};  ///< stop acting this long before the term ends
+  std::chrono::milliseconds heartbeat_ms{1000};     ///< membership heartbeat and partition check period
+  std::uint32_t replicas = 3;                       ///< JetStream replicas of the cluster's buckets
+
+  /// True when this node runs as part of a cluster.
+  [[nodiscard]] bool enabled() const noexcept { return !nats.empty(); }
+
+  friend bool operator==(const cluster_config&, const cluster_config&) = default;
+};
+
 /// The whole configuration; a default-constructed value is the built-in defaults.
 struct config {
   broker_config broker;
@@ -135,6 +154,7 @@ struct config {
   events_config events;
   limits_config limits;
   log_config log;
+  cluster_config cluster;
 
   friend bool operator==(const config&, const config&) = default;
 };

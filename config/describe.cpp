@@ -105,6 +105,12 @@ std::string describe(const config& cfg) {
   out += " persisted_events=" + std::to_string(cfg.events.persist.size()) + "/" +
          std::to_string(event_type_names().size());
   out += " log=" + cfg.log.level + "/" + cfg.log.format;
+  if (const auto& c = cfg.cluster; c.enabled()) {
+    out += " cluster=" + c.node + " nats=" + std::to_string(c.nats.size()) + "servers";
+    out += " partitions=" + std::to_string(c.partitions) + " lease=" + std::to_string(c.lease_ms.count()) + "ms";
+  } else {
+    out += " cluster=off";
+  }
   return out;
 }
 

@@ -54,14 +54,18 @@ constexpr std::int64_t one_day_ms = 86400LL * 1000;
 
 constexpr std::array<std::string_view, 3> algorithms = {"aes-256-gcm", "chacha20-poly1305",
                                                         "xchacha20-poly1305"};
-constexpr std::array<std::string_view, 13> event_types = {
-    "group_created",     "member_joined",  "member_left",      "key_rotated", "message_published",
-    "message_delivered", "message_failed", "message_cleaned",  "direct_sent", "direct_delivered",
-    "rekey_requested",   "user_connected", "user_disconnected"};
+constexpr std::array<std::string_view, 15> event_types = {
+    "group_created",     "member_joined",    "member_left",      "key_rotated",    "message_published",
+    "message_delivered", "message_failed",   "message_cleaned",  "direct_sent",    "direct_delivered",
+    "rekey_requested",   "user_connected",   "user_disconnected", "partition_gained", "partition_lost"};
 constexpr std::array<std::string_view, 5> log_levels = {"trace", "debug", "info", "warn", "error"};
 constexpr std::array<std::string_view, 2> log_formats = {"text", "json"};
 
-constexpr std::array<section_spec, 9> sections = {{
+constexpr std::array<std::string_view, 2> nats_schemes = {"nats", "tls"};
+constexpr std::array<std::string_view, 2> client_schemes = {"ws", "wss"};
+constexpr std::int64_t max_identifier = 64;
+
+constexpr std::array<section_spec, 10> sections = {{
     {"broker", "Where the broker keeps its state and how many CAF workers it runs."},
     {"gateway", "The client WebSocket listener."},
     {"admin", "The admin HTTP listener (stats, events, metrics, dashboard)."},
@@ -71,6 +75,7 @@ constexpr std::array<section_spec, 9> sections = {{
     {"events", "Which events are persisted and how long they are kept."},
     {"limits", "Bounds, rates and quotas per connection, user, address and group."},
     {"log", "The broker's log on stderr."},
+    {"cluster", "Many nodes as one broker on NATS JetStream (docs/cluster.md); empty nats = one node, no NATS."},
 }};
 
 template <auto S, auto M>
@@ -101,6 +106,8 @@ struct string_rules {
   bool listen = false;
   bool non_empty = false;
   bool hosts = false;
+  std::span<const std::string_view> schemes{};
+  bool identifier = false;
 };
 
 template <auto S, auto M>
@@ -113,6 +120,8 @@ key_spec text_key(std::string_view sec, std::string_view name, std::string_view 
           .allowed = rules.allowed,
           .listen = rules.listen,
           .non_empty = rules.non_empty,
+          .schemes = rules.schemes,
+          .identifier = rules.identifier,
           .get = &get_field<S, M>,
           .set = &set_field<S, M>};
 }
@@ -127,6 +136,7 @@ key_spec list_key(std::string_view sec, std::string_view name, std::string_view 
           .allowed = rules.allowed,
           .non_empty = rules.non_empty,
           .hosts = rules.hosts,
+          .schemes = rules.schemes,
           .get = &get_field<S, M>,
           .set = &set_field<S, M>};
 }
@@ -141,6 +151,7 @@ using sc = storage_config;
 using vc = events_config;
 using lc = limits_config;
 using oc = log_config;
+using cc = cluster_config;
 
 // The schema itself. Kept out of clang-format so that each key reads as one entry.
 // clang-format off
@@ -258,6 +269,25 @@ const std::vector<key_spec>& table() {
           {.allowed = log_levels}),
       text_key<&C::log, &oc::format>("log", "format", "text or json (one object per line).",
           {.allowed = log_formats}),
+
+      list_key<&C::cluster, &cc::nats>("cluster", "nats",
+          "NATS server URLs (nats://HOST:PORT), any number; empty = single node, no cluster.",
+          {.schemes = nats_schemes}),
+      text_key<&C::cluster, &cc::node>("cluster", "node",
+          "This node's name: letters, digits, - and _; unique in the cluster.", {.identifier = true}),
+      text_key<&C::cluster, &cc::advertise>("cluster", "advertise",
+          "This node's client URL as other nodes and clients reach it (ws://HOST:PORT/ws); empty = the bound gateway.listen.",
+          {.schemes = client_schemes}),
+      int_key<&C::cluster, &cc::partitions>("cluster", "partitions", 1, 4096,
+          "Partitions of the group space (partition = hash(group) mod this); the same on every node."),
+      int_key<&C::cluster, &cc::lease_ms>("cluster", "lease_ms", 500, one_hour_ms,
+          "Milliseconds a partition lease lasts unless renewed; the same on every node."),
+      int_key<&C::cluster, &cc::lease_margin_ms>("cluster", "lease_margin_ms", 1, one_hour_ms / 2,
+          "Milliseconds before a lease's term at which its holder stops acting (at most lease_ms / 2)."),
+      int_key<&C::cluster, &cc::heartbeat_ms>("cluster", "heartbeat_ms", 50, 60000,
+          "Milliseconds between heartbeats and partition checks; a node is gone after 3 missed; the same on every node."),
+      int_key<&C::cluster, &cc::replicas>("cluster", "replicas", 1, 5,
+          "JetStream replicas of the cluster's buckets: 3 for a 3-server NATS cluster, 1 for a single nats-server."),
   };
   return keys;
 }
@@ -281,8 +311,41 @@ std::string suggestion(std::string_view word, std::span<const std::string_view> 
   return best.empty() ? std::string{} : " (did you mean '" + std::string{best} + "'?)";
 }
 
+// SCHEME://HOST:PORT with an optional /path, the scheme one of `schemes`.
+std::string check_url(std::span<const std::string_view> schemes, const std::string& s) {
+  const auto sep = s.find("://");
+  const std::string scheme = sep == std::string::npos ? std::string{} : s.substr(0, sep);
+  if (sep == std::string::npos || !contains(schemes, scheme)) {
+    std::string want;
+    for (auto name : schemes) want += (want.empty() ? "" : " or ") + std::string{name} + "://HOST:PORT";
+    return "must be " + want + ", got '" + s + "'";
+  }
+  std::string rest = s.substr(sep + 3);
+  rest = rest.substr(0, rest.find('/'));
+  auto ep = parse_endpoint(rest);
+  if (!ep.ok()) return "must be " + scheme + "://HOST:PORT (" + ep.err().message + "), got '" + s + "'";
+  if (ep->port == 0) return "must name a port other than 0, got '" + s + "'";
+  return {};
+}
+
+std::string check_identifier(const std::string& s) {
+  if (static_cast<std::int64_t>(s.size()) > max_identifier)
+    return "must be at most " + std::to_string(max_identifier) + " characters, got " + std::to_string(s.size());
+  for (char c : s) {
+    const bool ok = (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') || c == '-' || c == '_';
+    if (!ok) return "may hold letters, digits, '-' and '_' only, got '" + s + "'";
+  }
+  return {};
+}
+
 std::string check_string(const key_spec& key, const std::string& s) {
   if (key.non_empty && s.empty()) return "must not be empty";
+  if (key.identifier) {
+    if (auto problem = check_identifier(s); !problem.empty()) return problem;
+  }
+  if (!key.schemes.empty() && !s.empty()) {
+    if (auto problem = check_url(key.schemes, s); !problem.empty()) return problem;
+  }
   if (key.listen) {
     if (auto ep = parse_endpoint(s); !ep.ok()) {
       return "must be HOST:PORT (" + ep.err().message + "), got '" + s + "'";
@@ -314,6 +377,9 @@ std::string check_list(const key_spec& key, const std::vector<std::string>& item
     const auto& s = items[i];
     if (key.hosts) {
       if (auto problem = check_host_entry(s); !problem.empty()) return problem;
+    }
+    if (!key.schemes.empty()) {
+      if (auto problem = check_url(key.schemes, s); !problem.empty()) return "contains an entry that " + problem;
     }
     if (!key.allowed.empty() && !contains(key.allowed, s)) {
       return "contains '" + s + "', which is not one of " + joined(key.allowed) +

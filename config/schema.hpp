@@ -33,6 +33,8 @@ struct key_spec {
   bool listen = false;                          ///< strings: must be HOST:PORT
   bool non_empty = false;                       ///< strings and lists: must not be empty
   bool hosts = false;                           ///< lists: each item HOST or HOST:PORT
+  std::span<const std::string_view> schemes{};  ///< strings and lists: each value SCHEME://HOST:PORT[/path]
+  bool identifier = false;                      ///< strings: letters, digits, '-' and '_', at most 64
   config_value (*get)(const config&) = nullptr;         ///< reads the key from a config
   void (*set)(config&, const config_value&) = nullptr;  ///< writes an already checked value
 

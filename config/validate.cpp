@@ -1,6 +1,7 @@
 // Rules that span keys, and the shape of every key error message.
 #include <algorithm>
 #include <initializer_list>
+#include <string>
 
 #include "config/loader.hpp"
 
@@ -29,6 +30,34 @@ status check_tls_pair(const origin_map& origins, std::string_view section, const
   const auto& unset = cert.empty() ? cert_name : key_name;
   return rule_error(origins, {set}, set,
                     "is set but '" + unset + "' is empty: set both for TLS, or neither");
+}
+
+// [cluster]: empty nats is the single-node broker, so other cluster keys without it are a
+// mistake rather than something to ignore; and the lease timings must leave room to renew.
+status check_cluster(const cluster_config& c, const origin_map& origins) {
+  if (!c.enabled()) {
+    cluster_config only_nats_empty;
+    only_nats_empty.nats = c.nats;
+    if (c == only_nats_empty) return {};
+    return rule_error(origins, {"cluster.node", "cluster.advertise", "cluster.partitions"}, "cluster.nats",
+                      "must list at least one NATS server URL when other [cluster] keys are set "
+                      "(an empty cluster.nats means a single node)");
+  }
+  if (c.node.empty())
+    return rule_error(origins, {"cluster.node", "cluster.nats"}, "cluster.node",
+                      "must be set when cluster.nats is: every node needs a unique name");
+  if (c.lease_margin_ms * 2 > c.lease_ms)
+    return rule_error(origins, {"cluster.lease_margin_ms", "cluster.lease_ms"}, "cluster.lease_margin_ms",
+                      "must be at most half of cluster.lease_ms (" + std::to_string(c.lease_ms.count()) +
+                          "), got " + std::to_string(c.lease_margin_ms.count()));
+  if (c.heartbeat_ms * 4 > c.lease_ms - c.lease_margin_ms)
+    return rule_error(origins, {"cluster.heartbeat_ms", "cluster.lease_ms", "cluster.lease_margin_ms"},
+                      "cluster.heartbeat_ms",
+                      "must be at most a quarter of cluster.lease_ms - cluster.lease_margin_ms (" +
+                          std::to_string((c.lease_ms - c.lease_margin_ms).count() / 4) +
+                          ") so that a lease is renewed several times before its deadline, got " +
+                          std::to_string(c.heartbeat_ms.count()));
+  return {};
 }
 
 }  // namespace
@@ -81,7 +110,7 @@ status check_rules(const config& cfg, const origin_map& origins) {
           "must be set when admin.listen ('" + cfg.admin.listen + "') is not a loopback address");
     }
   }
-  return {};
+  return check_cluster(cfg.cluster, origins);
 }
 
 }  // namespace sealcast::config_detail

@@ -21,13 +21,17 @@ packages=(
   libmosquitto-dev
   # liburing: Asio's io_uring backend, built by the `uring` preset to measure against epoll.
   liburing-dev
+  # libnats: the NATS C client (cnats) behind cluster/. The cluster mode keeps its log and leases
+  # in NATS JetStream (docs/cluster.md), and cnats is the only packaged client with JetStream,
+  # key-value and direct-get APIs; nats-server below runs the test clusters.
+  libnats-dev
   python3
   # The fuzz targets (make fuzz, and the fuzz smokes of make test): clang 14, and libFuzzer with the
   # sanitizer runtimes, which Debian ships in libclang-rt-14-dev.
   clang-14 libclang-rt-14-dev
   # Test-time tools: headless Chromium renders the dashboard, promtool checks /metrics, and
-  # nats-server and mosquitto are the comparison targets of sealcast-bench; curl reads an SSE
-  # stream over https.
+  # nats-server and mosquitto are the comparison targets of sealcast-bench (nats-server also runs
+  # the JetStream clusters of tests/cluster); curl reads an SSE stream over https.
   chromium nats-server mosquitto prometheus curl
 )
 # Catch2 3 only exists in bookworm-backports (bookworm main ships Catch2 2).

@@ -33,6 +33,7 @@ config_value other_value(const key_spec& key, const config_value& current) {
     case value_kind::string: {
       const auto& s = std::get<std::string>(current);
       if (key.listen) return std::string{"127.0.0.2:1234"};
+      if (!key.schemes.empty()) return std::string{key.schemes.front()} + "://127.0.0.2:1234";
       for (auto a : key.allowed) {
         if (a != s) return std::string{a};
       }
@@ -44,6 +45,7 @@ config_value other_value(const key_spec& key, const config_value& current) {
         std::vector<std::string> one{std::string{key.allowed.back()}};
         return one != v ? one : std::vector<std::string>{std::string{key.allowed.front()}};
       }
+      if (!key.schemes.empty()) return std::vector<std::string>{std::string{key.schemes.front()} + "://127.0.0.2:1234"};
       return std::vector<std::string>{"x"};
     }
   }
@@ -88,7 +90,7 @@ TEST_CASE("defaults match the configuration table of DESIGN.md", "[config][defau
   for (auto name : event_type_names()) {
     if (name != "message_delivered") all_but_delivered.emplace_back(name);
   }
-  CHECK(event_type_names().size() == 13);
+  CHECK(event_type_names().size() == 15);
   CHECK(c.events.persist == all_but_delivered);
   CHECK(c.events.retention == 604800s);
   CHECK(c.events.max_events == 1000000);
@@ -109,6 +111,15 @@ TEST_CASE("defaults match the configuration table of DESIGN.md", "[config][defau
   CHECK(c.limits.stall_timeout_ms == 30000ms);
   CHECK(c.log.level == "info");
   CHECK(c.log.format == "text");
+  CHECK(c.cluster.nats.empty());
+  CHECK_FALSE(c.cluster.enabled());
+  CHECK(c.cluster.node.empty());
+  CHECK(c.cluster.advertise.empty());
+  CHECK(c.cluster.partitions == 64);
+  CHECK(c.cluster.lease_ms == 10000ms);
+  CHECK(c.cluster.lease_margin_ms == 2000ms);
+  CHECK(c.cluster.heartbeat_ms == 1000ms);
+  CHECK(c.cluster.replicas == 3);
 }
 
 TEST_CASE("the built-in defaults pass validation", "[config][defaults]") {
@@ -117,9 +128,9 @@ TEST_CASE("the built-in defaults pass validation", "[config][defaults]") {
   CHECK(st);
 }
 
-TEST_CASE("the schema has 49 unique keys in known sections, each default passing its own check",
+TEST_CASE("the schema has 57 unique keys in known sections, each default passing its own check",
           "[config][schema]") {
-  CHECK(config_schema().size() == 49);
+  CHECK(config_schema().size() == 57);
   std::set<std::string> names;
   const config defaults;
   for (const auto& key : config_schema()) {
@@ -207,6 +218,12 @@ TEST_CASE("describe summarizes the listeners and never shows the admin token",
   CHECK(text.find("s3cr3t") == std::string::npos);
   CHECK(text.find("admin_token=(set)") != std::string::npos);
   CHECK(text.find("client=wss://127.0.0.1:7800/ws") != std::string::npos);
+  CHECK(text.find("cluster=off") != std::string::npos);
+
+  c.cluster.nats = {"nats://127.0.0.1:4222"};
+  c.cluster.node = "n1";
+  text = describe(c);
+  CHECK(text.find("cluster=n1 nats=1servers partitions=64 lease=10000ms") != std::string::npos);
 }
 
 TEST_CASE("did-you-mean finds near names and stays quiet for far ones", "[config][schema]") {

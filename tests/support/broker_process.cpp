@@ -67,17 +67,6 @@ int wait_for(int pid, std::chrono::milliseconds timeout) {
 
 }  // namespace
 
-temp_dir::temp_dir() {
-  std::string templ = (std::filesystem::temp_directory_path() / "sealcast-test-XXXXXX").string();
-  if (::mkdtemp(templ.data()) == nullptr) throw std::runtime_error("mkdtemp failed");
-  path_ = templ;
-}
-
-temp_dir::~temp_dir() {
-  std::error_code ec;
-  std::filesystem::remove_all(path_, ec);
-}
-
 std::string bin_path(const std::string& name) { return std::string(SEALCAST_BIN_DIR) + "/" + name; }
 
 broker_process::broker_process(std::filesystem::path data_dir, std::vector<std::string> extra_args,
@@ -143,6 +132,24 @@ int broker_process::stop(int signal_number, std::chrono::milliseconds timeout) {
   int st = wait_for(pid_, timeout);
   pid_ = -1;
   return st;
+}
+
+void broker_process::signal(int signal_number) const {
+  if (pid_ > 0) ::kill(pid_, signal_number);
+}
+
+std::vector<std::string> cluster_args(const cluster_settings& c) {
+  std::vector<std::string> out;
+  for (const auto& kv : {"cluster.nats=" + c.nats, "cluster.node=" + c.node,
+                         "cluster.partitions=" + std::to_string(c.partitions),
+                         "cluster.lease_ms=" + std::to_string(c.lease_ms),
+                         "cluster.lease_margin_ms=" + std::to_string(c.lease_margin_ms),
+                         "cluster.heartbeat_ms=" + std::to_string(c.heartbeat_ms),
+                         "cluster.replicas=" + std::to_string(c.replicas)}) {
+    out.push_back("--set");
+    out.push_back(kv);
+  }
+  return out;
 }
 
 std::string broker_process::log() const { return slurp(log_path_); }

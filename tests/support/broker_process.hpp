@@ -1,24 +1,29 @@
 #pragma once
 
 #include <chrono>
+#include <cstdint>
 #include <filesystem>
 #include <string>
 #include <vector>
 
+#include "tests/support/temp_dir.hpp"
+
 namespace sealcast::test {
 
-/// A unique temporary directory, removed with everything in it on destruction.
-class temp_dir {
- public:
-  temp_dir();
-  ~temp_dir();
-  temp_dir(const temp_dir&) = delete;
-  temp_dir& operator=(const temp_dir&) = delete;
-  [[nodiscard]] const std::filesystem::path& path() const { return path_; }
-
- private:
-  std::filesystem::path path_;
+/// The [cluster] keys of one node, with the short timings the cluster tests use (a 2 s lease
+/// keeps a takeover within seconds).
+struct cluster_settings {
+  std::string nats;  ///< comma-separated NATS URLs
+  std::string node;  ///< this node's name
+  std::uint32_t partitions = 64;
+  std::uint32_t lease_ms = 2000;
+  std::uint32_t lease_margin_ms = 500;
+  std::uint32_t heartbeat_ms = 250;
+  std::uint32_t replicas = 3;
 };
+
+/// The `--set cluster.*` arguments for broker_process's `extra_args`.
+[[nodiscard]] std::vector<std::string> cluster_args(const cluster_settings& c);
 
 /// A real sealcastd process on free loopback ports (port 0, read back from its ready line) with
 /// its data in a directory the caller owns, so that a test can kill and restart it on the same data.
@@ -43,6 +48,8 @@ class broker_process {
   int stop(int signal_number, std::chrono::milliseconds timeout = std::chrono::seconds(20));
   /// kill -9, as a crash.
   int kill_hard() { return stop(9); }
+  /// Sends a signal without waiting (SIGSTOP, SIGCONT).
+  void signal(int signal_number) const;
   /// Everything the process wrote to stderr so far (its log).
   [[nodiscard]] std::string log() const;
 
