@@ -60,6 +60,17 @@ boost::asio::awaitable<window_result> measure_and_drain(fanout_stats& st, const 
   co_return r;
 }
 
+fanout_shape start_fanout(bench_context& ctx, report& out) {
+  const auto& o = ctx.options();
+  fanout_shape sh;
+  sh.per_group = o.all_publish ? o.members : o.members + 1;
+  sh.recipients = o.all_publish ? o.members - 1 : o.members;
+  sh.total = static_cast<std::size_t>(o.groups) * sh.per_group;
+  ctx.plan_connections(sh.total);
+  fanout_parameters(out, o);
+  return sh;
+}
+
 void fanout_parameters(report& out, const bench_options& o) {
   out.set_target(to_string(o.kind));
   out.param("target", o.kind == target_kind::sealcast ? o.url : o.target_url);

@@ -77,6 +77,17 @@ struct fanout_stats {
 /// The fanout parameters every target reports.
 void fanout_parameters(report& out, const bench_options& o);
 
+/// A fanout run's shape: per group the owner (a publisher only) and M members, or with
+/// --all-publish M members who all publish to the M-1 others.
+struct fanout_shape {
+  std::size_t per_group = 0;  ///< connections per group
+  unsigned recipients = 0;    ///< members each publish reaches
+  std::size_t total = 0;      ///< connections in all
+};
+
+/// The run's shape; plans its connections on ctx and reports the parameters.
+[[nodiscard]] fanout_shape start_fanout(bench_context& ctx, report& out);
+
 /// The progress line of a fanout run over `total` connections.
 [[nodiscard]] std::function<std::string(double)> fanout_progress(std::shared_ptr<fanout_stats> st, std::size_t total);
 

@@ -56,11 +56,7 @@ boost::asio::awaitable<status> run_peer_fanout(bench_context& ctx, report& out) 
   namespace asio = boost::asio;
   using client = typename Target::client;
   const auto& o = ctx.options();
-  const std::size_t per_group = o.all_publish ? o.members : o.members + 1;
-  const unsigned recipients = o.all_publish ? o.members - 1 : o.members;
-  const std::size_t total = static_cast<std::size_t>(o.groups) * per_group;
-  ctx.plan_connections(total);
-  fanout_parameters(out, o);
+  const auto [per_group, recipients, total] = start_fanout(ctx, out);
 
   // Everything clients and hooks touch lives as long as the io_context (bench_context::keep).
   struct peer_run {

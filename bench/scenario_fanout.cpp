@@ -207,13 +207,8 @@ asio::awaitable<void> ack_sweeper(std::shared_ptr<ack_sweep_set> set, fanout_sta
 
 asio::awaitable<status> run_fanout(bench_context& ctx, report& out) {
   const auto& o = ctx.options();
-  // Per group: the owner, then the members. Without --all-publish the owner alone publishes to M
-  // members; with it the group has M members (owner included) who all publish to the M-1 others.
-  const std::size_t per_group = o.all_publish ? o.members : o.members + 1;
-  const unsigned recipients = o.all_publish ? o.members - 1 : o.members;
-  const std::size_t total = static_cast<std::size_t>(o.groups) * per_group;
-  ctx.plan_connections(total);
-  fanout_parameters(out, o);
+  // Per group: the owner, then the members (fanout_shape).
+  const auto [per_group, recipients, total] = start_fanout(ctx, out);
 
   // Everything clients and handlers touch lives as long as the io_context (see bench_context::keep).
   struct fanout_run {
