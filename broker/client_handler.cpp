@@ -188,6 +188,13 @@ void client_handler::to_group(const std::shared_ptr<connection>& conn, session& 
   if (it == links.end()) {
     if (links.size() >= max_links)
       std::erase_if(links, [](const auto& kv) { return kv.second->in_directory.load(std::memory_order_acquire) == 0; });
+    if (links.size() >= max_links) {
+      // Every link still has a frame in the directory's hands: this frame goes through it
+      // without a link (any direct send for the group left before it, so the order holds), and
+      // the map stays at its bound.
+      caf::anon_send(svc_->directory, actors::client_request{conn, s.user, std::move(f), std::nullopt, nullptr});
+      return;
+    }
     it = links.emplace(group, std::make_shared<actors::group_link>()).first;
   }
   auto& link = *it->second;
