@@ -316,12 +316,7 @@ void gateway::stop() {
   auto& st = *impl_->st;
   st.live.begin_stop();
   impl_->listener.close_acceptor();
-  st.live.for_each(false);
-  const auto grace = std::chrono::milliseconds(st.options.close_timeout_ms) + std::chrono::seconds(1);
-  if (!st.live.wait_idle(grace)) {
-    st.live.for_each(true);
-    (void)st.live.wait_idle(std::chrono::seconds(1));
-  }
+  st.live.end_all(std::chrono::milliseconds(st.options.close_timeout_ms) + std::chrono::seconds(1));
   impl_->listener.join();
 }
 

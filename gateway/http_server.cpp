@@ -185,9 +185,7 @@ void http_server::stop() {
   auto& st = *impl_->st;
   st.live.begin_stop();
   impl_->listener.close_acceptor();
-  st.live.for_each(false);
-  if (!st.live.wait_idle(std::chrono::seconds(3))) st.live.for_each(true);
-  (void)st.live.wait_idle(std::chrono::seconds(1));
+  st.live.end_all(std::chrono::seconds(3));
   impl_->listener.join();
 }
 

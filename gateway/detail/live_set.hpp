@@ -2,6 +2,7 @@
 
 // The set of exchanges a listener must be able to end on stop(), shared by both listeners.
 
+#include <chrono>
 #include <condition_variable>
 #include <cstdint>
 #include <memory>
@@ -51,6 +52,14 @@ class live_set {
     for (auto& entry : copy) {
       if (auto c = entry.second.lock()) hard ? c->abort() : c->shut_down();
     }
+  }
+  /// Ends every live exchange: shut_down() for each, and what is still live after `grace` is
+  /// aborted (then at most 1 s more for it to go). Call after begin_stop().
+  void end_all(std::chrono::milliseconds grace) {
+    for_each(false);
+    if (wait_idle(grace)) return;
+    for_each(true);
+    (void)wait_idle(std::chrono::seconds(1));
   }
   /// Waits until nothing is live or the time runs out; true when nothing is live.
   template <class Duration>
