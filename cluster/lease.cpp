@@ -2,6 +2,7 @@
 
 #include <algorithm>
 #include <string>
+#include <thread>
 
 namespace sealcast::cluster {
 
@@ -55,10 +56,21 @@ result<lease_table> lease_table::open(const nats_client& client, lease_options o
 
   jsStreamInfo* raw = nullptr;
   jsErrCode code = static_cast<jsErrCode>(0);
-  natsStatus s = js_AddStream(&raw, t.js_, &cfg, nullptr, &code);
-  nats_ptr<jsStreamInfo> info(raw);
-  if (s == NATS_OK) return t;
-  if (code != JSStreamNameExistErr) return nats_error(s, "lease: create bucket " + t.o_.bucket, code);
+  natsStatus s = NATS_OK;
+  nats_ptr<jsStreamInfo> info;
+  // Nodes starting together create the bucket at the same time: while one creation is being
+  // replicated the others can get "unavailable" rather than success; they try again briefly.
+  for (int attempt = 0;; ++attempt) {
+    raw = nullptr;
+    code = static_cast<jsErrCode>(0);
+    s = js_AddStream(&raw, t.js_, &cfg, nullptr, &code);
+    info.reset(raw);
+    if (s == NATS_OK) return t;
+    if (code == JSStreamNameExistErr) break;
+    auto err = nats_error(s, "lease: create bucket " + t.o_.bucket, code);
+    if (err.code != errc::unavailable || attempt == 9) return err;
+    std::this_thread::sleep_for(std::chrono::milliseconds(250));
+  }
 
   // It exists with another configuration: accept it only if the term is the same.
   raw = nullptr;
