@@ -28,6 +28,15 @@ asio::awaitable<result<publish_receipt>> client::publish(id16 group, bytes body)
       return it == s.state.groups.end() ? nullptr : &it->second;
     }();
     const std::uint64_t e = g && !g->epochs.empty() ? g->epochs.rbegin()->first : 0;
+    // The broker named a newer epoch (welcome, an add's reply) than the newest key held: its key
+    // frame may simply not have arrived yet. Ask for it once rather than seal under the old
+    // epoch, which the broker still accepts for a grace period but which a member added since
+    // cannot read. Without an answer, the newest key held is used and the broker decides.
+    if (g && e != 0 && g->epoch > e && !caught_up) {
+      caught_up = true;
+      (void)co_await s.catch_up_keys(group, e + 1);
+      continue;
+    }
     if (e == 0 || e <= refused_epoch) {
       if (!co_await s.wait_until(deadline, s.key_waiters)) {
         if (s.closed) co_return error{errc::internal, "publish: client closed"};

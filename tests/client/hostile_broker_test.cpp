@@ -416,4 +416,31 @@ TEST_CASE("member hints about groups the client has no state of create none", "[
   CHECK(known.size() <= 1);  // the fixture's group alone (the welcome lists it)
 }
 
+TEST_CASE("a publish right after the welcome named a newer epoch fetches that epoch's key first",
+          "[client][hostile]") {
+  // The welcome says epoch 3 (bob was added); only epoch 2's key frame has come when the
+  // application publishes. Sealed under epoch 2 (still accepted for the broker's grace period),
+  // the message would be unreadable for bob; the client asks for epoch 3's key first.
+  hostile_fixture f;
+  std::vector<std::uint64_t> published;
+  f.hb.run([&](hostile_conn& c) {
+    c.send(key_json(f.g, 2, f.victim));
+    c.serve(2s);
+    for (const auto& fr : c.unanswered())
+      if (const auto* p = std::get_if<protocol::client::publish>(&fr)) published.push_back(p->epoch);
+  });
+  auto o = f.opts();
+  o.request_timeout = 2s;
+  f.p = std::make_unique<party>(f.io.ioc.get_executor(), o, f.victim);
+  f.io.run([](hostile_fixture* fx) -> asio::awaitable<void> {
+    co_await connect_ok(**fx->p);
+    REQUIRE(co_await until([&] { return fx->installed(2); }, 10s));
+    (void)co_await (*fx->p)->publish(fx->gid, std::string_view("for bob too"));
+  }(&f));
+  f.finish();
+  CHECK(f.installed(3));
+  REQUIRE(published.size() == 1);
+  CHECK(published[0] == 3);
+}
+
 }  // namespace sealcast::test
