@@ -30,8 +30,14 @@ std::shared_ptr<group_route> group_actor_of(directory_self self, const id16& gro
   auto it = s.groups.find(group);
   if (it != s.groups.end()) return it->second;
   if (!s.svc->store->get_group(group)) return nullptr;
-  auto a = spawn_group(self->system(), s.svc, group);
-  return s.groups.emplace(group, std::make_shared<group_route>(std::move(a))).first->second;
+  return add_route(self, group, spawn_group(self->system(), s.svc, group));
+}
+
+std::shared_ptr<group_route> add_route(directory_self self, const id16& group, group_actor a) {
+  auto& s = self->state;
+  self->monitor(a);
+  s.group_of_actor[a->id()] = group;
+  return s.groups.insert_or_assign(group, std::make_shared<group_route>(std::move(a))).first->second;
 }
 
 namespace {
@@ -82,6 +88,22 @@ directory_actor spawn_directory(caf::actor_system& sys, std::shared_ptr<services
   return sys.spawn([svc](directory_self self) -> directory_actor::behavior_type {
     auto& st = self->state;
     st.svc = svc;
+    self->set_down_handler([self](const caf::down_msg& msg) {
+      // A group actor ended. After the directory's own stop its route is closed and forgotten
+      // already; otherwise (it failed) close it now, so that nothing more is sent to it and the
+      // next frame for the group loads it afresh.
+      auto& s = self->state;
+      auto it = s.group_of_actor.find(msg.source.id());
+      if (it == s.group_of_actor.end()) return;
+      const id16 group = it->second;
+      s.group_of_actor.erase(it);
+      auto g = s.groups.find(group);
+      if (g == s.groups.end() || g->second->actor().address() != msg.source) return;
+      log::error("directory", "a group actor failed; its route is closed and the group reloads on its next request",
+                 {{"group", group.hex()}, {"reason", to_string(msg.reason)}});
+      g->second->close_dead();
+      s.groups.erase(g);
+    });
     self->set_exit_handler([self](const caf::exit_msg& msg) {
       for (auto& [id, g] : self->state.groups) self->send_exit(g->actor(), msg.reason);
       self->quit(msg.reason);

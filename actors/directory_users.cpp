@@ -68,7 +68,7 @@ void create_group(directory_self self, const connection_ptr& conn, const id16& u
   g.next_seq = 1;
   g.created_ms = now_ms();
   g.epoch_created_ms = g.created_ms;
-  s.groups.emplace(gid, std::make_shared<group_route>(spawn_new_group(self->system(), s.svc, std::move(c))));
+  add_route(self, gid, spawn_new_group(self->system(), s.svc, std::move(c)));
   quota->keep();
 }
 

@@ -1,6 +1,9 @@
 #include <caf/all.hpp>
 
 #include <algorithm>
+#include <atomic>
+#include <cstdlib>
+#include <stdexcept>
 #include <chrono>
 #include <map>
 #include <memory>
@@ -27,6 +30,23 @@ std::string member_frame(const id16& group, const id16& user, protocol::member_a
   return protocol::to_json(protocol::server::member{group, user, action, epoch});
 }
 
+/// Test hook: with SEALCAST_TEST_GROUP_FAILS=<n> in the environment, the n-th `group_info`
+/// handled by any group actor throws, so that the actor fails as an unexpected error would end
+/// it (the integration tests check that its route is closed and the group reloads).
+bool group_fault_due() {
+  static const std::uint64_t at = [] {
+    const char* v = std::getenv("SEALCAST_TEST_GROUP_FAILS");
+    if (v == nullptr || *v == '\0') return std::uint64_t{0};
+    const auto n = std::strtoull(v, nullptr, 10);
+    if (n != 0)
+      log::warn("group", "TEST HOOK ACTIVE: a group actor will fail; never use this in production",
+                {{"variable", "SEALCAST_TEST_GROUP_FAILS"}, {"at", std::to_string(n)}});
+    return static_cast<std::uint64_t>(n);
+  }();
+  static std::atomic<std::uint64_t> seen{0};
+  return at != 0 && seen.fetch_add(1, std::memory_order_relaxed) + 1 == at;
+}
+
 group_actor::behavior_type group_behavior(group_actor_t* self) {
   auto& st = self->state;
   const auto retry = std::chrono::seconds(std::max<std::int64_t>(1, st.svc->cfg.pubsub.retry_interval.count()));
@@ -43,6 +63,8 @@ group_actor::behavior_type group_behavior(group_actor_t* self) {
   return {
       [self](client_request& req) {
         auto& s = self->state;
+        if (std::holds_alternative<pc::group_info>(req.frame) && group_fault_due())
+          throw std::runtime_error("SEALCAST_TEST_GROUP_FAILS: failing on purpose");
         s.touched();
         if (s.changing) {
           s.stash.push_back(std::move(req));

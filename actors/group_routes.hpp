@@ -48,6 +48,10 @@ class group_route {
     return sent_.compare_exchange_strong(expected, received | closed_bit, std::memory_order_acq_rel);
   }
 
+  /// Closes the route whatever was counted: its actor is gone (it failed), so what is in flight
+  /// to it is lost either way, and later senders must go through the directory.
+  void close_dead() noexcept { sent_.fetch_or(closed_bit, std::memory_order_acq_rel); }
+
  private:
   static constexpr std::uint64_t closed_bit = std::uint64_t{1} << 63;
   group_actor actor_;

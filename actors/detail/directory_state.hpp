@@ -31,6 +31,9 @@ struct directory_state {
   std::shared_ptr<services> svc;
   /// Loaded group actors: the directory alone adds and closes routes (actors/group_routes.hpp).
   std::unordered_map<id16, std::shared_ptr<group_route>, id16_hash> groups;
+  /// The group of each loaded actor, by actor id: the directory monitors them, and one that
+  /// ends other than by the directory's stop (a failure) has its route closed and forgotten.
+  std::unordered_map<caf::actor_id, id16> group_of_actor;
   std::unordered_map<id16, std::vector<connection_ptr>, id16_hash> online;
   /// Users seen since start. A user's record is authoritative here from `hello` on, before its
   /// write is committed, so a request naming a user who just connected never misses it.
@@ -48,6 +51,8 @@ void send_json(const connection_ptr& conn, std::string json);
 void send_error(const connection_ptr& conn, const protocol::request_id& rid, errc code, std::string message);
 /// The group's route, its actor spawned (and loaded) on first use; null for an unknown group.
 std::shared_ptr<group_route> group_actor_of(directory_self self, const id16& group);
+/// Makes `a` the loaded actor of `group`, monitored (see group_of_actor), and returns its route.
+std::shared_ptr<group_route> add_route(directory_self self, const id16& group, group_actor a);
 
 /// Sends to a loaded group actor, counting the message. A route in `groups` is never closed:
 /// only the directory closes one, and it forgets the route in the same step.

@@ -3,6 +3,8 @@
 
 #include <algorithm>
 #include <string>
+#include <thread>
+#include <memory>
 #include <vector>
 
 #include "tests/integration/fixtures.hpp"
@@ -139,6 +141,42 @@ TEST_CASE("a connection's route to a group that was unloaded since leads through
   a->login(f.port(), "a");
   REQUIRE(a->publish(g, "after the reload").is_ok());
   for (int i = 0; i < 3; ++i) CHECK(c->request(cli::group_info{{}, g}).code() == errc::not_member);
+}
+
+TEST_CASE("a group actor that fails has its route closed: the connection's next frame loads the group again",
+          "[integration][fanout][routes]") {
+  // The hook makes the second group_info handled by a group actor throw.
+  ::setenv("SEALCAST_TEST_GROUP_FAILS", "2", 1);
+  std::unique_ptr<broker_fixture> fp;
+  try {
+    fp = std::make_unique<broker_fixture>(sets({"storage.sync=false"}));
+  } catch (...) {
+    ::unsetenv("SEALCAST_TEST_GROUP_FAILS");
+    throw;
+  }
+  ::unsetenv("SEALCAST_TEST_GROUP_FAILS");
+  auto& f = *fp;
+  auto a = online(f.port(), "a");
+  auto c = online(f.port(), "c");
+  const auto g = make_group(*a, {});
+  // The first resolves c's route through the directory; the second goes straight to the actor,
+  // which fails on it (that frame is lost with the actor's mailbox).
+  CHECK(c->request(cli::group_info{{}, g}).code() == errc::not_member);
+  REQUIRE(c->send_raw(proto::to_json(proto::client_frame{cli::group_info{{}, g}})));
+  bool noticed = false;
+  for (int i = 0; i < 500 && !noticed; ++i) {
+    noticed = f.broker->log().find("a group actor failed") != std::string::npos;
+    if (!noticed) std::this_thread::sleep_for(20ms);
+  }
+  INFO(f.broker->log());
+  REQUIRE(noticed);
+  // c still holds the route to the failed actor: it must find it closed (a frame sent to the
+  // dead actor would never be answered) and go through the directory, which loads the group.
+  auto r = c->request(cli::group_info{{}, g});
+  INFO(r.describe());
+  CHECK(r.code() == errc::not_member);
+  // The reloaded group knows its online owner: a publishes, and is answered by the group.
+  REQUIRE(a->publish(g, "after the failure").is_ok());
 }
 
 TEST_CASE("a connection's frames for a group keep their order while its route moves from the directory to the actor",
